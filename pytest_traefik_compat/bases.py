@@ -1,0 +1,522 @@
+"""Base images: build the local recipes once, resolve references, read their facts.
+
+Nothing here pulls. Local recipes are assembled from Debian's packages on the host
+and turned into an image by ``FROM scratch`` + ``ADD rootfs.tar``; a user's image
+reference must already be present in local mode.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker.errors
+from filelock import FileLock, Timeout
+
+from pytest_traefik_compat import engine
+from pytest_traefik_compat.catalogue import (
+    CA_BUNDLE,
+    DEBIAN_SUITE,
+    VARIANTS,
+    Recipe,
+    Variant,
+)
+from pytest_traefik_compat.errors import BuildError, CompatError
+from pytest_traefik_compat.imagefs import ImageFiles, read_image_files
+from pytest_traefik_compat.settings import ImageSpec, Source
+
+GLIBC_LOADER = "/lib64/ld-linux-x86-64.so.2"
+MUSL_LOADER = "/lib/ld-musl-x86_64.so.1"
+# Where Go's crypto/x509 looks for a bundle on Linux, in its order.
+GO_CERT_FILES = (
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/pki/tls/cacert.pem",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+)
+PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+DEFAULT_PATH = ":".join(PATH_DIRS)
+FACTS_SCHEMA = 1
+BUILD_TIMEOUT_S = 900
+LOCK_TIMEOUT_S = 1200
+_DROP_PREFIXES = ("usr/share/doc/", "usr/share/man/", "usr/share/lintian/", "usr/share/info/")
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass
+class BaseFacts:
+    """What an image really contains, read from its files."""
+
+    name: str
+    source: str
+    reference: str
+    image_id: str
+    size_bytes: int
+    layers: int
+    libc_kind: str  # "glibc", "musl", "glibc+musl" or "none"
+    libc_version: str | None
+    loaders: list[str]
+    shell: str | None  # path that /bin/sh resolves to, or None
+    shell_kind: str | None  # bash, dash, busybox
+    bash: bool
+    curl: str | None
+    wget: str | None
+    busybox: bool
+    ca_bundle: str | None
+    zoneinfo: bool
+    default_user: str
+    default_uid: int | None
+    os_name: str | None
+    file_count: int
+    provenance: str
+    recipe_hash: str | None = None
+    packages: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class BaseImage:
+    """A base ready to build on: its tag or reference, facts and file index."""
+
+    name: str
+    source: str
+    reference: str
+    facts: BaseFacts
+    files: ImageFiles
+    built_now: bool = False
+    seconds: float = 0.0
+
+
+def _which(files: ImageFiles, program: str) -> str | None:
+    return next((f"{d}/{program}" for d in PATH_DIRS if files.is_file(f"{d}/{program}")), None)
+
+
+def _libc_version(files: ImageFiles, kind: str) -> str | None:
+    if kind.startswith("glibc"):
+        for path in files.find("libc.so.6"):
+            blob = files.read(path) or b""
+            match = re.search(rb"release version (\d+\.\d+)", blob)
+            if match:
+                return match.group(1).decode()
+    if "musl" in kind:
+        blob = files.read(MUSL_LOADER) or b""
+        # musl embeds its version as a bare NUL-terminated string.
+        match = re.search(rb"\x00(1\.\d+\.\d+)\x00", blob)
+        if match:
+            return match.group(1).decode()
+    return None
+
+
+def _user(files: ImageFiles, configured: str) -> tuple[str, int | None]:
+    spec = (configured or "root").split(":")[0]
+    passwd = (files.read("/etc/passwd") or b"").decode("utf-8", "replace")
+    entries = [line.split(":") for line in passwd.splitlines() if line.count(":") >= 3]
+    if spec.isdigit():
+        uid = int(spec)
+        name = next((e[0] for e in entries if e[2] == spec), None)
+        return (f"{name} ({uid})" if name else str(uid)), uid
+    found = next((e for e in entries if e[0] == spec), None)
+    if found is not None and found[2].isdigit():
+        return f"{spec} ({found[2]})", int(found[2])
+    return (spec, 0) if spec == "root" else (spec, None)
+
+
+def _os_name(files: ImageFiles) -> str | None:
+    blob = files.read("/etc/os-release") or files.read("/usr/lib/os-release")
+    if not blob:
+        return None
+    match = re.search(r'^PRETTY_NAME="?([^"\n]*)"?', blob.decode("utf-8", "replace"), re.M)
+    return match.group(1) if match else None
+
+
+def read_facts(
+    *,
+    name: str,
+    source: str,
+    reference: str,
+    attrs: dict[str, Any],
+    files: ImageFiles,
+    provenance: str,
+    recipe_hash: str | None = None,
+    packages: dict[str, str] | None = None,
+) -> BaseFacts:
+    """Derive facts from the image's inspect data and its file index."""
+    loaders = [p for p in (GLIBC_LOADER, MUSL_LOADER) if files.exists(p)]
+    kinds = [k for k, p in (("glibc", GLIBC_LOADER), ("musl", MUSL_LOADER)) if p in loaders]
+    libc_kind = "+".join(kinds) or "none"
+    shell = files.resolve("/bin/sh") if files.is_file("/bin/sh") else None
+    shell_kind = None
+    if shell is not None:
+        base = os.path.basename(shell)
+        shell_kind = "busybox" if "busybox" in base else base
+    config = attrs.get("Config") or {}
+    user, uid = _user(files, config.get("User") or "")
+    return BaseFacts(
+        name=name,
+        source=source,
+        reference=reference,
+        image_id=attrs.get("Id", ""),
+        size_bytes=int(attrs.get("Size", 0)),
+        layers=len((attrs.get("RootFS") or {}).get("Layers") or []),
+        libc_kind=libc_kind,
+        libc_version=_libc_version(files, libc_kind),
+        loaders=loaders,
+        shell=shell,
+        shell_kind=shell_kind,
+        bash=_which(files, "bash") is not None,
+        curl=_which(files, "curl"),
+        wget=_which(files, "wget"),
+        busybox=files.is_file("/bin/busybox"),
+        ca_bundle=files.first_existing(GO_CERT_FILES),
+        zoneinfo=files.is_file("/usr/share/zoneinfo/America/New_York"),
+        default_user=user,
+        default_uid=uid,
+        os_name=_os_name(files),
+        file_count=len(files),
+        provenance=provenance,
+        recipe_hash=recipe_hash,
+        packages=dict(packages or {}),
+    )
+
+
+# --------------------------------------------------------------------------- recipes
+
+
+def _run(cmd: list[str], *, cwd: Path | None = None, timeout: float = BUILD_TIMEOUT_S) -> str:
+    try:
+        done = subprocess.run(
+            cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except FileNotFoundError:
+        raise BuildError(
+            f"{cmd[0]} not found: local base recipes need Debian's apt tools "
+            f"(`make setup` installs them) or use --traefik-source=registry"
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise BuildError(f"{cmd[0]} did not finish within {timeout:.0f} s") from None
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-25:])
+        raise BuildError(f"{' '.join(cmd[:3])} ... failed (exit {done.returncode})", detail=tail)
+    return done.stdout
+
+
+def _host_mirror() -> str:
+    """The Debian mirror the host's apt uses, so mmdebstrap goes where apt goes."""
+    candidates = [Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list")]
+    for path in candidates:
+        if path.exists():
+            text = path.read_text(errors="replace")
+            match = re.search(r"^URIs:\s*(\S+/debian)\s*$", text, re.M) or re.search(
+                r"^deb\s+(?:\[[^\]]*\]\s+)?(\S+/debian)\s", text, re.M
+            )
+            if match:
+                return match.group(1)
+    return "http://deb.debian.org/debian"
+
+
+def _download_debs(packages: Iterable[str], cache: Path) -> dict[str, Path]:
+    """Fetch the exact packages (no dependencies) with the host's apt into a cache."""
+    cache.mkdir(parents=True, exist_ok=True)
+    wanted = list(packages)
+    missing = [p for p in wanted if not list(cache.glob(f"{p}_*.deb"))]
+    if missing:
+        _run(["apt-get", "download", "-q", *missing], cwd=cache)
+    found: dict[str, Path] = {}
+    for package in wanted:
+        debs = sorted(cache.glob(f"{package}_*.deb"))
+        if not debs:
+            raise BuildError(f"apt-get download {package} produced no file: run apt-get update")
+        found[package] = debs[-1]
+    return found
+
+
+def _deb_version(path: Path) -> str:
+    # File names are <name>_<version>_<arch>.deb, with ':' escaped as %3a.
+    return path.name.split("_")[1].replace("%3a", ":")
+
+
+def _assemble_debs(recipe: Recipe, rootfs: Path, debs_cache: Path) -> dict[str, str]:
+    debs = _download_debs(recipe.packages, debs_cache)
+    for deb in debs.values():
+        _run(["dpkg-deb", "-x", str(deb), str(rootfs)])
+    for prefix in _DROP_PREFIXES:
+        shutil.rmtree(rootfs / prefix, ignore_errors=True)
+    if recipe.busybox_applets:
+        listing = _run([str(rootfs / "bin/busybox"), "--list-full"], timeout=30)
+        for applet in listing.split():
+            link = rootfs / applet
+            if not link.exists() and not link.is_symlink():
+                link.parent.mkdir(parents=True, exist_ok=True)
+                link.symlink_to("/bin/busybox")
+    if recipe.ca_bundle:
+        # What update-ca-certificates would write: every shipped cert, in order.
+        certs = sorted((rootfs / "usr/share/ca-certificates").rglob("*.crt"))
+        bundle = rootfs / CA_BUNDLE.lstrip("/")
+        bundle.parent.mkdir(parents=True, exist_ok=True)
+        bundle.write_text("".join(c.read_text() for c in certs))
+    for path, content in recipe.files:
+        target = rootfs / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+    for path, link_target in recipe.symlinks:
+        link = rootfs / path.lstrip("/")
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(link_target)
+    for path, _mode, _uid in recipe.directories:
+        (rootfs / path.lstrip("/")).mkdir(parents=True, exist_ok=True)
+    return {name: _deb_version(path) for name, path in debs.items()}
+
+
+def _tar_rootfs(rootfs: Path, out: Path, recipe: Recipe) -> None:
+    owners = {path.lstrip("/"): (mode, uid) for path, mode, uid in recipe.directories}
+
+    def normalise(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        name = info.name.removeprefix("./")
+        mode_uid = owners.get(name)
+        info.uid = info.gid = 0
+        info.uname = info.gname = "root"
+        if mode_uid is not None:
+            info.mode, info.uid = mode_uid
+            info.gid = mode_uid[1]
+        return info
+
+    with tarfile.open(out, "w") as archive:
+        for child in sorted(rootfs.iterdir()):
+            archive.add(child, arcname=child.name, filter=normalise)
+
+
+def _dockerfile(recipe: Recipe, has_rootfs: bool) -> str:
+    lines = ["FROM scratch"]
+    if has_rootfs:
+        lines.append("ADD rootfs.tar /")
+    env = dict(recipe.env)
+    if recipe.kind != "empty":
+        env.setdefault("PATH", DEFAULT_PATH)
+    lines += [f"ENV {key}={value}" for key, value in env.items()]
+    if recipe.user:
+        lines.append(f"USER {recipe.user}")
+    if recipe.cmd:
+        lines.append("CMD " + json.dumps(list(recipe.cmd)))
+    return "\n".join(lines) + "\n"
+
+
+class BaseImages:
+    """Resolves image specs to ready bases: builds local recipes once, reads facts."""
+
+    def __init__(
+        self,
+        cache_dir: Path,
+        identity: engine.RunIdentity,
+        *,
+        source: Source = "local",
+        progress: Progress = _quiet,
+    ) -> None:
+        self.cache_dir = cache_dir
+        self.identity = identity
+        self.source = source
+        self.progress = progress
+        (cache_dir / "locks").mkdir(parents=True, exist_ok=True)
+        (cache_dir / "facts").mkdir(parents=True, exist_ok=True)
+
+    # ---- public
+    def get(self, spec: ImageSpec) -> BaseImage:
+        started = time.monotonic()
+        if spec.reference is not None:
+            image = self._existing(spec.name, spec.reference, "custom", "user image")
+        elif self.source == "registry":
+            image = self._registry(VARIANTS[spec.name])
+        else:
+            image = self.local(VARIANTS[spec.name])
+        image.seconds = time.monotonic() - started
+        return image
+
+    # ---- sources
+    def _existing(self, name: str, reference: str, source: str, provenance: str) -> BaseImage:
+        try:
+            attrs = engine.client().images.get(reference).attrs
+        except docker.errors.ImageNotFound:
+            raise CompatError(
+                f"image {reference!r} for {name!r} is not present locally: build or load "
+                "it first (docker build/load), nothing is pulled in local mode"
+            ) from None
+        files, facts = self._facts(name, source, reference, attrs, provenance)
+        return BaseImage(name, source, reference, facts, files)
+
+    def _registry(self, variant: Variant) -> BaseImage:
+        reference = variant.registry_ref
+        if not engine.image_exists(reference):
+            self.progress(f"pulling {reference} (registry mode)")
+            try:
+                engine.client().images.pull(reference)
+            except docker.errors.DockerException as error:
+                raise CompatError(
+                    f"cannot pull {reference} for {variant.name!r}: registry unreachable or "
+                    f"image unknown; use --traefik-source=local ({str(error)[:160]})"
+                ) from None
+        return self._existing(variant.name, reference, "registry", f"registry: {reference}")
+
+    def local(self, variant: Variant) -> BaseImage:
+        """Build (once, under a cross-process lock) or reuse a recipe's image."""
+        tag = variant.local_tag
+        built_now = False
+        if not engine.image_exists(tag):
+            lock = FileLock(str(self.cache_dir / "locks" / f"base-{variant.name}.lock"))
+            try:
+                with lock.acquire(timeout=LOCK_TIMEOUT_S):
+                    # Another worker may have built it while we waited for the lock.
+                    if not engine.image_exists(tag):
+                        self._build(variant, tag)
+                        built_now = True
+            except Timeout:
+                raise BuildError(
+                    f"waited {LOCK_TIMEOUT_S} s for another process building {variant.name}; "
+                    f"remove {lock.lock_file} if no build is running"
+                ) from None
+        attrs = engine.client().images.get(tag).attrs
+        labels = (attrs.get("Config") or {}).get("Labels") or {}
+        packages = json.loads(labels.get(f"{engine.LABEL_PREFIX}.packages", "{}"))
+        files, facts = self._facts(
+            variant.name,
+            "local",
+            tag,
+            attrs,
+            variant.provenance_note,
+            recipe_hash=variant.recipe_hash,
+            packages=packages,
+        )
+        return BaseImage(variant.name, "local", tag, facts, files, built_now=built_now)
+
+    # ---- building
+    def _build(self, variant: Variant, tag: str) -> None:
+        recipe = variant.recipe
+        started = time.monotonic()
+        self.progress(f"building base {variant.name} ({recipe.kind} recipe) -> {tag}")
+        with tempfile.TemporaryDirectory(prefix=f"ptc-base-{variant.name}-") as tmp:
+            context = Path(tmp)
+            packages: dict[str, str] = {}
+            has_rootfs = recipe.kind != "empty"
+            if recipe.kind == "mmdebstrap":
+                _run(
+                    [
+                        "mmdebstrap",
+                        "--quiet",
+                        *recipe.mmdebstrap_args,
+                        DEBIAN_SUITE,
+                        str(context / "rootfs.tar"),
+                        _host_mirror(),
+                    ]
+                )
+            elif recipe.kind == "debs":
+                rootfs = context / "rootfs"
+                rootfs.mkdir()
+                packages = _assemble_debs(recipe, rootfs, self.cache_dir / "debs" / DEBIAN_SUITE)
+                _tar_rootfs(rootfs, context / "rootfs.tar", recipe)
+                shutil.rmtree(rootfs)
+            (context / "Dockerfile").write_text(_dockerfile(recipe, has_rootfs))
+            labels = {
+                engine.LABEL_MANAGED: "true",
+                engine.LABEL_CACHED: "true",
+                engine.LABEL_KIND: "base",
+                f"{engine.LABEL_PREFIX}.variant": variant.name,
+                f"{engine.LABEL_PREFIX}.source": "local",
+                f"{engine.LABEL_PREFIX}.recipe-hash": variant.recipe_hash,
+                f"{engine.LABEL_PREFIX}.packages": json.dumps(packages, sort_keys=True),
+                f"{engine.LABEL_PREFIX}.provenance": variant.provenance_note,
+            }
+            build_image(context, tag, labels)
+        self.progress(f"built base {variant.name} in {time.monotonic() - started:.1f} s")
+
+    # ---- facts, cached per image id so a warm lookup reads no layers
+    def _facts(
+        self,
+        name: str,
+        source: str,
+        reference: str,
+        attrs: dict[str, Any],
+        provenance: str,
+        *,
+        recipe_hash: str | None = None,
+        packages: dict[str, str] | None = None,
+    ) -> tuple[ImageFiles, BaseFacts]:
+        image_id = str(attrs.get("Id", "")).removeprefix("sha256:")
+        cache_file = self.cache_dir / "facts" / f"{image_id}-v{FACTS_SCHEMA}.json"
+        if cache_file.exists():
+            try:
+                cached = json.loads(cache_file.read_text())
+                files = ImageFiles.from_json(cached["files"])
+                facts = BaseFacts(**cached["facts"])
+                facts.name, facts.source, facts.reference = name, source, reference
+                return files, facts
+            except (ValueError, KeyError, TypeError):
+                cache_file.unlink(missing_ok=True)  # corrupt: read again
+        files = read_image_files(reference, self.identity)
+        facts = read_facts(
+            name=name,
+            source=source,
+            reference=reference,
+            attrs=attrs,
+            files=files,
+            provenance=provenance,
+            recipe_hash=recipe_hash,
+            packages=packages,
+        )
+        tmp = cache_file.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps({"facts": facts.as_dict(), "files": files.to_json()}))
+        os.replace(tmp, cache_file)
+        return files, facts
+
+
+def build_image(context: Path, tag: str, labels: dict[str, str]) -> str:
+    """``docker build`` a context whose FROM lines are all present; never pulls."""
+    check_from_lines_present((context / "Dockerfile").read_text())
+    try:
+        image, _logs = engine.client().images.build(
+            path=str(context), tag=tag, labels=labels, pull=False, rm=True, forcerm=True
+        )
+    except docker.errors.BuildError as error:
+        log = "".join(str(chunk.get("stream", chunk.get("error", ""))) for chunk in error.build_log)
+        tail = "\n".join(log.strip().splitlines()[-20:])
+        raise BuildError(f"docker build of {tag} failed: {error.msg}", detail=tail) from None
+    except docker.errors.APIError as error:
+        raise BuildError(f"docker build of {tag} failed: {error.explanation}") from None
+    return str(image.id)
+
+
+def check_from_lines_present(dockerfile: str) -> None:
+    """Refuse a build whose FROM image is missing: the engine would pull it."""
+    stages: set[str] = set()
+    for line in dockerfile.splitlines():
+        match = re.match(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?", line, re.I)
+        if not match:
+            continue
+        reference, alias = match.group(1), match.group(2)
+        if (
+            reference != "scratch"
+            and reference not in stages
+            and not engine.image_exists(reference)
+        ):
+            raise BuildError(
+                f"base image {reference} is not present locally: build it first "
+                "(python -m pytest_traefik_compat bases); builds never pull"
+            )
+        if alias:
+            stages.add(alias)

@@ -1,0 +1,809 @@
+"""Certificates for one test session: CAs, leaves, the bad client certificates the
+suite must see refused, and helpers that configure an ``ssl.SSLContext``.
+
+Modelled on trustme: a ``CertificateAuthority`` issues leaves, PEM blobs write
+themselves, and contexts are configured from memory. Two properties the project
+relies on and tests:
+
+- CA private keys live only in this process's memory. No method serializes them,
+  so they are never written to disk and never enter an image or a container.
+- Leaf private keys are written 0600 (created with that mode, never chmod'ed
+  afterwards), and ``SessionPKI.cleanup()`` removes every file it wrote.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import datetime as dt
+import ipaddress
+import os
+import secrets
+import ssl
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Literal, NamedTuple, TypeAlias
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from pytest_traefik_compat.errors import CompatError
+
+__all__ = [
+    "BAD_CLIENT_KINDS",
+    "CLIENT_AUTH",
+    "DEFAULT_CA_VALIDITY",
+    "KEY_TYPES",
+    "SERVER_AUTH",
+    "BadClient",
+    "BadKind",
+    "CertificateAuthority",
+    "KeyType",
+    "LeafCertificate",
+    "LeafFiles",
+    "PemBlob",
+    "SessionPKI",
+    "client_context",
+    "server_context",
+]
+
+KeyType = Literal["ecdsa-p256", "ecdsa-p384", "rsa-2048"]
+KEY_TYPES: tuple[KeyType, ...] = ("ecdsa-p256", "ecdsa-p384", "rsa-2048")
+
+BadKind = Literal[
+    "no-certificate",
+    "unrelated-ca",
+    "expired",
+    "not-yet-valid",
+    "server-auth-eku",
+    "missing-intermediate",
+]
+BAD_CLIENT_KINDS: tuple[BadKind, ...] = (
+    "no-certificate",
+    "unrelated-ca",
+    "expired",
+    "not-yet-valid",
+    "server-auth-eku",
+    "missing-intermediate",
+)
+
+SERVER_AUTH = ExtendedKeyUsageOID.SERVER_AUTH
+CLIENT_AUTH = ExtendedKeyUsageOID.CLIENT_AUTH
+
+# A test session rarely lasts a day; a week leaves room for slow CI without
+# producing certificates worth stealing.
+DEFAULT_CA_VALIDITY = dt.timedelta(days=7)
+# Backdate notBefore so a container clock a little behind the host still accepts.
+_CLOCK_SKEW = dt.timedelta(hours=1)
+_PROJECT = "pytest-traefik-compat"
+
+_PrivateKey: TypeAlias = "ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey"
+PathLike: TypeAlias = "str | os.PathLike[str]"
+
+
+# ---------------------------------------------------------------------------
+# PEM blobs
+
+
+class PemBlob:
+    """PEM bytes that can write themselves; a private blob always lands 0600."""
+
+    __slots__ = ("_data", "private")
+
+    def __init__(self, data: builtins.bytes, *, private: bool = False) -> None:
+        self._data = data
+        self.private = private
+
+    def bytes(self) -> builtins.bytes:
+        return self._data
+
+    def text(self) -> str:
+        return self._data.decode("ascii")
+
+    def write_to(self, path: PathLike, *, private: bool = False) -> Path:
+        """Write to ``path`` and return it; ``private`` can only tighten, never loosen."""
+        target = Path(path)
+        _write_file(target, self._data, private=private or self.private)
+        return target
+
+    @contextlib.contextmanager
+    def tempfile(self, dir: PathLike | None = None) -> Iterator[Path]:
+        """Yield a temporary file holding the blob (0600, as mkstemp makes it)."""
+        fd, name = tempfile.mkstemp(suffix=".pem", dir=dir)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(self._data)
+            yield Path(name)
+        finally:
+            Path(name).unlink(missing_ok=True)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PemBlob) and other._data == self._data
+
+    def __hash__(self) -> int:
+        return hash(self._data)
+
+    def __repr__(self) -> str:
+        # Never print key material into test logs.
+        return f"PemBlob({len(self._data)} bytes, private={self.private})"
+
+
+def _write_file(path: Path, data: bytes, *, private: bool) -> None:
+    if private:
+        # O_CREAT's mode only applies to a new file, so replace any old one and
+        # create with O_EXCL: the key is never readable by others, not even briefly.
+        path.unlink(missing_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(path, flags, 0o600)
+    else:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def _cert_pem(*certs: x509.Certificate) -> PemBlob:
+    return PemBlob(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs))
+
+
+# ---------------------------------------------------------------------------
+# Building blocks
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _utc(when: dt.datetime) -> dt.datetime:
+    # cryptography reads naive datetimes as UTC; compare them the same way.
+    return when.replace(tzinfo=dt.timezone.utc) if when.tzinfo is None else when
+
+
+def _generate_key(key_type: str) -> _PrivateKey:
+    if key_type == "ecdsa-p256":
+        return ec.generate_private_key(ec.SECP256R1())
+    if key_type == "ecdsa-p384":
+        return ec.generate_private_key(ec.SECP384R1())
+    if key_type == "rsa-2048":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    raise CompatError(f"unknown key type {key_type!r}; use one of {', '.join(KEY_TYPES)}")
+
+
+def _hash_for(key: _PrivateKey) -> hashes.SHA256 | hashes.SHA384:
+    if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.key_size > 256:
+        return hashes.SHA384()
+    return hashes.SHA256()
+
+
+def _name(common_name: str, organization: str | None) -> x509.Name:
+    if not 1 <= len(common_name) <= 64:
+        raise CompatError(f"common name must be 1-64 characters, got {common_name!r}")
+    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    if organization:
+        attrs.insert(0, x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+    return x509.Name(attrs)
+
+
+def _general_names(names: Sequence[str]) -> list[x509.GeneralName]:
+    result: list[x509.GeneralName] = []
+    for name in dict.fromkeys(names):  # dedupe, keep order
+        try:
+            result.append(x509.IPAddress(ipaddress.ip_address(name)))
+            continue
+        except ValueError:
+            pass
+        if not name or not name.isascii() or any(c.isspace() for c in name):
+            # DNSName wants the ASCII (A-label) form; IDNA encoding is the caller's call.
+            raise CompatError(f"certificate name {name!r} is neither an IP nor an ASCII DNS name")
+        result.append(x509.DNSName(name))
+    return result
+
+
+def _ski(key: _PrivateKey) -> x509.SubjectKeyIdentifier:
+    return x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+
+
+# ---------------------------------------------------------------------------
+# Leaves
+
+
+class LeafFiles(NamedTuple):
+    cert: Path
+    key: Path
+
+
+class LeafCertificate:
+    """An end-entity certificate, its key, and the intermediates it must send."""
+
+    def __init__(
+        self, cert: x509.Certificate, key: _PrivateKey, chain: Sequence[x509.Certificate]
+    ) -> None:
+        self.cert = cert
+        self._key = key
+        # Intermediates only: the root is the peer's trust anchor, never sent.
+        self.chain: tuple[x509.Certificate, ...] = tuple(chain)
+
+    @property
+    def cert_pem(self) -> PemBlob:
+        """The leaf alone."""
+        return _cert_pem(self.cert)
+
+    @property
+    def chain_pem(self) -> PemBlob:
+        """The leaf followed by its intermediates."""
+        return _cert_pem(self.cert, *self.chain)
+
+    @property
+    def key_pem(self) -> PemBlob:
+        data = self._key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        return PemBlob(data, private=True)
+
+    @property
+    def subject(self) -> str:
+        return self.cert.subject.rfc4514_string()
+
+    @property
+    def not_before(self) -> dt.datetime:
+        return self.cert.not_valid_before_utc
+
+    @property
+    def not_after(self) -> dt.datetime:
+        return self.cert.not_valid_after_utc
+
+    @property
+    def fingerprint_sha256(self) -> str:
+        return self.cert.fingerprint(hashes.SHA256()).hex()
+
+    def write(self, directory: PathLike, stem: str, *, include_chain: bool = True) -> LeafFiles:
+        """Write ``<stem>.pem`` (leaf [+ intermediates]) and ``<stem>-key.pem`` (0600)."""
+        directory = Path(directory)
+        certs = self.chain_pem if include_chain else self.cert_pem
+        return LeafFiles(
+            cert=certs.write_to(directory / f"{stem}.pem"),
+            key=self.key_pem.write_to(directory / f"{stem}-key.pem"),
+        )
+
+    def configure_client(self, ctx: ssl.SSLContext, *, include_chain: bool = True) -> None:
+        """Present this leaf as the client certificate (with or without intermediates)."""
+        self._load_into(ctx, include_chain=include_chain)
+
+    def configure_server(self, ctx: ssl.SSLContext) -> None:
+        self._load_into(ctx, include_chain=True)
+
+    def _load_into(self, ctx: ssl.SSLContext, *, include_chain: bool) -> None:
+        # ssl only loads certificates from files: stage them in a private (0700)
+        # directory that is gone as soon as OpenSSL has read them.
+        with tempfile.TemporaryDirectory(prefix="ptc-pki-") as tmp:
+            files = self.write(tmp, "leaf", include_chain=include_chain)
+            ctx.load_cert_chain(certfile=files.cert, keyfile=files.key)
+
+    def __repr__(self) -> str:
+        return f"LeafCertificate(subject={self.subject!r})"
+
+
+# ---------------------------------------------------------------------------
+# Certificate authorities
+
+
+class CertificateAuthority:
+    """A root or intermediate CA. Its private key has no accessor and is never written."""
+
+    def __init__(
+        self,
+        cert: x509.Certificate,
+        key: _PrivateKey,
+        *,
+        parent: CertificateAuthority | None = None,
+        key_type: KeyType = "ecdsa-p256",
+    ) -> None:
+        self.cert = cert
+        self._key = key
+        self.parent = parent
+        self.key_type = key_type
+
+    # -- construction ------------------------------------------------------
+
+    @classmethod
+    def root(
+        cls,
+        common_name: str = f"{_PROJECT} root CA",
+        *,
+        organization: str | None = _PROJECT,
+        valid_for: dt.timedelta = DEFAULT_CA_VALIDITY,
+        key_type: KeyType = "ecdsa-p256",
+    ) -> CertificateAuthority:
+        key = _generate_key(key_type)
+        name = _name(common_name, organization)
+        now = _now()
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - _CLOCK_SKEW)
+            .not_valid_after(now + valid_for)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(_CA_KEY_USAGE, critical=True)
+            .add_extension(_ski(key), critical=False)
+            .sign(key, _hash_for(key))
+        )
+        return cls(cert, key, key_type=key_type)
+
+    def intermediate(
+        self,
+        common_name: str,
+        *,
+        organization: str | None = _PROJECT,
+        path_length: int = 0,
+        valid_for: dt.timedelta | None = None,
+        key_type: KeyType | None = None,
+    ) -> CertificateAuthority:
+        """A CA signed by this one; with path_length 0 it may issue only leaves."""
+        own = self.cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        if own.path_length is not None and own.path_length <= path_length:
+            raise CompatError(
+                f"{self.subject} has path length {own.path_length} and cannot issue a CA "
+                f"with path length {path_length}"
+            )
+        key_type = key_type or self.key_type
+        key = _generate_key(key_type)
+        not_before = _now() - _CLOCK_SKEW
+        not_after = self.not_after if valid_for is None else not_before + valid_for
+        builder = (
+            self._builder(_name(common_name, organization), key, not_before, not_after)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+            .add_extension(_CA_KEY_USAGE, critical=True)
+        )
+        return CertificateAuthority(self._sign(builder), key, parent=self, key_type=key_type)
+
+    def issue_server(
+        self,
+        names: Sequence[str],
+        *,
+        common_name: str | None = None,
+        organization: str | None = None,
+        not_before: dt.datetime | None = None,
+        not_after: dt.datetime | None = None,
+        eku: Sequence[x509.ObjectIdentifier] = (SERVER_AUTH,),
+        key_type: KeyType | None = None,
+    ) -> LeafCertificate:
+        """A server leaf whose SANs are ``names`` (IP literals become IP SANs)."""
+        if isinstance(names, str) or not names:
+            raise CompatError("a server certificate needs a non-empty list of names")
+        if common_name is None:
+            # The CN is only a label (verifiers read SANs); it must fit in 64 chars.
+            common_name = names[0] if len(names[0]) <= 64 else f"{_PROJECT} server"
+        return self._issue(
+            common_name=common_name,
+            organization=organization,
+            names=names,
+            not_before=not_before,
+            not_after=not_after,
+            eku=eku,
+            key_type=key_type,
+        )
+
+    def issue_client(
+        self,
+        common_name: str,
+        *,
+        organization: str | None = None,
+        names: Sequence[str] = (),
+        not_before: dt.datetime | None = None,
+        not_after: dt.datetime | None = None,
+        eku: Sequence[x509.ObjectIdentifier] = (CLIENT_AUTH,),
+        key_type: KeyType | None = None,
+    ) -> LeafCertificate:
+        """A client leaf; pass not_before/not_after to make expired or future ones."""
+        return self._issue(
+            common_name=common_name,
+            organization=organization,
+            names=names,
+            not_before=not_before,
+            not_after=not_after,
+            eku=eku,
+            key_type=key_type,
+        )
+
+    # -- use ---------------------------------------------------------------
+
+    def configure_trust(self, ctx: ssl.SSLContext) -> None:
+        """Trust this CA (meant for a root: OpenSSL anchors only self-signed certs)."""
+        ctx.load_verify_locations(cadata=self.cert_pem.text())
+
+    @property
+    def cert_pem(self) -> PemBlob:
+        return _cert_pem(self.cert)
+
+    @property
+    def subject(self) -> str:
+        return self.cert.subject.rfc4514_string()
+
+    @property
+    def is_root(self) -> bool:
+        return self.parent is None
+
+    @property
+    def not_before(self) -> dt.datetime:
+        return self.cert.not_valid_before_utc
+
+    @property
+    def not_after(self) -> dt.datetime:
+        return self.cert.not_valid_after_utc
+
+    @property
+    def chain(self) -> tuple[x509.Certificate, ...]:
+        """What a leaf of this CA must send after itself: this CA up to, not incl., the root."""
+        if self.parent is None:
+            return ()
+        return (self.cert, *self.parent.chain)
+
+    def __repr__(self) -> str:
+        return f"CertificateAuthority(subject={self.subject!r}, root={self.is_root})"
+
+    # -- internals ---------------------------------------------------------
+
+    def _builder(
+        self,
+        subject: x509.Name,
+        key: _PrivateKey,
+        not_before: dt.datetime,
+        not_after: dt.datetime,
+    ) -> x509.CertificateBuilder:
+        if _utc(not_after) <= _utc(not_before):
+            raise CompatError(
+                f"not_after ({not_after}) must be later than not_before ({not_before})"
+            )
+        issuer_ski = self.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+        return (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(self.cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(not_before)
+            .not_valid_after(not_after)
+            .add_extension(_ski(key), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_ski.value),
+                critical=False,
+            )
+        )
+
+    def _sign(self, builder: x509.CertificateBuilder) -> x509.Certificate:
+        return builder.sign(self._key, _hash_for(self._key))
+
+    def _issue(
+        self,
+        *,
+        common_name: str,
+        organization: str | None,
+        names: Sequence[str],
+        not_before: dt.datetime | None,
+        not_after: dt.datetime | None,
+        eku: Sequence[x509.ObjectIdentifier],
+        key_type: KeyType | None,
+    ) -> LeafCertificate:
+        key = _generate_key(key_type or self.key_type)
+        builder = self._builder(
+            _name(common_name, organization),
+            key,
+            _now() - _CLOCK_SKEW if not_before is None else not_before,
+            self.not_after if not_after is None else not_after,
+        )
+        builder = builder.add_extension(
+            x509.BasicConstraints(ca=False, path_length=None), critical=True
+        ).add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                # Only RSA keys can be used for TLS 1.2 RSA key transport.
+                key_encipherment=isinstance(key, rsa.RSAPrivateKey),
+                content_commitment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        if eku:  # an empty list means no EKU extension, i.e. any purpose
+            builder = builder.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
+        if names:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName(_general_names(names)), critical=False
+            )
+        return LeafCertificate(self._sign(builder), key, self.chain)
+
+
+_CA_KEY_USAGE = x509.KeyUsage(
+    digital_signature=True,
+    key_cert_sign=True,
+    crl_sign=True,
+    content_commitment=False,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=False,
+    encipher_only=False,
+    decipher_only=False,
+)
+
+
+# ---------------------------------------------------------------------------
+# ssl contexts
+
+
+def client_context(
+    trust: CertificateAuthority,
+    client: LeafCertificate | None = None,
+    *,
+    min_version: ssl.TLSVersion | None = None,
+    max_version: ssl.TLSVersion | None = None,
+    include_chain: bool = True,
+) -> ssl.SSLContext:
+    """A client context that trusts only ``trust`` and presents ``client`` if given."""
+    # PROTOCOL_TLS_CLIENT: hostname checks on, no system store loaded.
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    trust.configure_trust(ctx)
+    if min_version is not None:
+        ctx.minimum_version = min_version
+    if max_version is not None:
+        ctx.maximum_version = max_version
+    if client is not None:
+        client.configure_client(ctx, include_chain=include_chain)
+    return ctx
+
+
+def server_context(
+    leaf: LeafCertificate,
+    *,
+    require_client_from: CertificateAuthority | None = None,
+    min_version: ssl.TLSVersion | None = None,
+    max_version: ssl.TLSVersion | None = None,
+) -> ssl.SSLContext:
+    """A server context presenting ``leaf``; with ``require_client_from`` it demands a
+    client certificate chaining to that CA (and nothing else)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    leaf.configure_server(ctx)
+    if min_version is not None:
+        ctx.minimum_version = min_version
+    if max_version is not None:
+        ctx.maximum_version = max_version
+    if require_client_from is not None:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        require_client_from.configure_trust(ctx)
+    return ctx
+
+
+# ---------------------------------------------------------------------------
+# The session's PKI
+
+
+@dataclass(frozen=True)
+class BadClient:
+    """A client the server must refuse, and how it presents itself."""
+
+    kind: BadKind
+    description: str
+    leaf: LeafCertificate | None  # None: send no certificate at all
+    include_chain: bool  # False: send the leaf without its intermediates
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+    def configure(self, ctx: ssl.SSLContext) -> None:
+        if self.leaf is not None:
+            self.leaf.configure_client(ctx, include_chain=self.include_chain)
+
+    def context(
+        self, trust: CertificateAuthority, *, max_version: ssl.TLSVersion | None = None
+    ) -> ssl.SSLContext:
+        return client_context(
+            trust, self.leaf, max_version=max_version, include_chain=self.include_chain
+        )
+
+
+_BAD_DESCRIPTIONS: Mapping[BadKind, str] = {
+    "no-certificate": "no client certificate at all",
+    "unrelated-ca": "a chain from a separate root the server does not trust",
+    "expired": "a valid chain whose leaf expired yesterday",
+    "not-yet-valid": "a valid chain whose leaf becomes valid tomorrow",
+    "server-auth-eku": "a valid chain whose leaf has only the serverAuth EKU",
+    "missing-intermediate": "a valid leaf sent without its intermediate (server trusts the root)",
+}
+
+
+class SessionPKI:
+    """Everything one test session needs, generated at once and written to ``directory``.
+
+    The root signs an intermediate, which issues the Traefik server leaf, the valid
+    client and the bad clients. Written: public CA certificates, leaf chains and leaf
+    keys (0600). The CA keys are kept in memory only: no file here can sign anything.
+    """
+
+    ROOT_CA_FILE = "root-ca.pem"
+    INTERMEDIATE_CA_FILE = "intermediate-ca.pem"
+
+    def __init__(
+        self,
+        directory: PathLike,
+        *,
+        server_names: Sequence[str] = (),
+        label: str | None = None,
+        key_type: KeyType = "ecdsa-p256",
+        valid_for: dt.timedelta = DEFAULT_CA_VALIDITY,
+    ) -> None:
+        if isinstance(server_names, str):
+            raise CompatError("server_names must be a list of names, not a string")
+        # A random label tells apart the CAs of concurrent sessions in logs.
+        self.label = label or secrets.token_hex(4)
+        self.directory = Path(directory)
+        self._created_dir = False
+        self._written: list[Path] = []
+
+        self.root = CertificateAuthority.root(
+            f"{_PROJECT} root CA {self.label}", valid_for=valid_for, key_type=key_type
+        )
+        self.intermediate = self.root.intermediate(f"{_PROJECT} intermediate CA {self.label}")
+        self.server_names: tuple[str, ...] = tuple(
+            dict.fromkeys([*server_names, "localhost", "127.0.0.1"])
+        )
+        self.server = self.intermediate.issue_server(
+            self.server_names, common_name=f"{_PROJECT} server {self.label}"
+        )
+        self.client = self.intermediate.issue_client(
+            f"{_PROJECT} client {self.label}", organization=_PROJECT
+        )
+        self._bad_specs = self._bad_leaves(key_type)
+
+        try:
+            self._write_all()
+        except OSError as exc:
+            self.cleanup()
+            raise CompatError(
+                f"cannot write session certificates into {self.directory}: {exc}"
+            ) from exc
+
+    def _bad_leaves(self, key_type: KeyType) -> dict[BadKind, tuple[LeafCertificate | None, bool]]:
+        now = _now()
+        day = dt.timedelta(days=1)
+        # Distinct names from ours: OpenSSL must not even find a candidate issuer.
+        unrelated = CertificateAuthority.root(
+            f"unrelated root CA {self.label}", organization="unrelated", key_type=key_type
+        ).intermediate(f"unrelated intermediate CA {self.label}", organization="unrelated")
+
+        def bad(
+            kind: str,
+            ca: CertificateAuthority = self.intermediate,
+            *,
+            not_before: dt.datetime | None = None,
+            not_after: dt.datetime | None = None,
+            eku: Sequence[x509.ObjectIdentifier] = (CLIENT_AUTH,),
+        ) -> LeafCertificate:
+            return ca.issue_client(
+                f"bad {kind} {self.label}",
+                organization=_PROJECT,
+                not_before=not_before,
+                not_after=not_after,
+                eku=eku,
+            )
+
+        return {
+            "no-certificate": (None, False),
+            "unrelated-ca": (bad("unrelated-ca", unrelated), True),
+            "expired": (bad("expired", not_before=now - 2 * day, not_after=now - day), True),
+            "not-yet-valid": (
+                bad("not-yet-valid", not_before=now + day, not_after=now + 2 * day),
+                True,
+            ),
+            "server-auth-eku": (bad("server-auth-eku", eku=(SERVER_AUTH,)), True),
+            "missing-intermediate": (bad("missing-intermediate"), False),
+        }
+
+    def _write_all(self) -> None:
+        if not self.directory.exists():
+            self.directory.mkdir(mode=0o700, parents=True)
+            self._created_dir = True
+        d = self.directory
+        self.root_ca_file = self._track(self.root.cert_pem.write_to(d / self.ROOT_CA_FILE))
+        self.intermediate_ca_file = self._track(
+            self.intermediate.cert_pem.write_to(d / self.INTERMEDIATE_CA_FILE)
+        )
+        self.server_cert_file, self.server_key_file = self._track_leaf(
+            self.server.write(d, "server")
+        )
+        self.client_cert_file, self.client_key_file = self._track_leaf(
+            self.client.write(d, "client")
+        )
+        bad_clients: dict[str, BadClient] = {}
+        for kind, (leaf, include_chain) in self._bad_specs.items():
+            files = (
+                None
+                if leaf is None
+                else self._track_leaf(leaf.write(d, f"bad-{kind}", include_chain=include_chain))
+            )
+            bad_clients[kind] = BadClient(
+                kind=kind,
+                description=_BAD_DESCRIPTIONS[kind],
+                leaf=leaf,
+                include_chain=include_chain,
+                cert_file=files.cert if files else None,
+                key_file=files.key if files else None,
+            )
+        self.bad_clients: dict[str, BadClient] = bad_clients
+
+    def _track(self, path: Path) -> Path:
+        self._written.append(path)
+        return path
+
+    def _track_leaf(self, files: LeafFiles) -> LeafFiles:
+        self._written.extend(files)
+        return files
+
+    # -- use ---------------------------------------------------------------
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """Every file this object wrote (and cleanup() removes)."""
+        return tuple(self._written)
+
+    @property
+    def leaves(self) -> tuple[LeafCertificate, ...]:
+        """Every leaf whose key may be on disk: server, client and the bad clients."""
+        bad = tuple(b.leaf for b in self.bad_clients.values() if b.leaf is not None)
+        return (self.server, self.client, *bad)
+
+    def client_context(
+        self,
+        bad: str | None = None,
+        *,
+        max_version: ssl.TLSVersion | None = None,
+    ) -> ssl.SSLContext:
+        """Trust the root; present the valid client, or the bad client named ``bad``."""
+        if bad is None:
+            return client_context(self.root, self.client, max_version=max_version)
+        try:
+            return self.bad_clients[bad].context(self.root, max_version=max_version)
+        except KeyError:
+            raise CompatError(
+                f"unknown bad client kind {bad!r}; use one of {', '.join(BAD_CLIENT_KINDS)}"
+            ) from None
+
+    def server_context(
+        self, *, min_version: ssl.TLSVersion | None = ssl.TLSVersion.TLSv1_3
+    ) -> ssl.SSLContext:
+        """A stand-in for Traefik's policy: TLS 1.3, client certificate from the root."""
+        return server_context(self.server, require_client_from=self.root, min_version=min_version)
+
+    def cleanup(self) -> None:
+        """Remove every file written, and the directory if this object created it."""
+        for path in reversed(self._written):
+            path.unlink(missing_ok=True)
+        self._written.clear()
+        if self._created_dir:
+            with contextlib.suppress(OSError):  # someone else put files there: keep it
+                self.directory.rmdir()
+            self._created_dir = False
+
+    def __enter__(self) -> SessionPKI:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.cleanup()
+
+    def __repr__(self) -> str:
+        return f"SessionPKI(directory={str(self.directory)!r}, label={self.label!r})"

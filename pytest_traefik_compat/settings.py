@@ -1,0 +1,183 @@
+"""Option validation and the one frozen settings object of a run.
+
+Validators are argparse ``type=`` converters, so a bad value ends the run at parse
+time as a usage error naming the fix. Values resolve CLI > environment > ini in
+:func:`resolve`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pytest_traefik_compat.catalogue import VARIANT_NAMES
+
+Source = Literal["local", "registry"]
+SOURCES: tuple[Source, ...] = ("local", "registry")
+
+SAMPLES_RANGE = (1, 200)
+HANDSHAKES_RANGE = (1, 10_000)
+
+# A name for a user-supplied base: lower-case, starts with a letter or digit.
+_CUSTOM_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+# A Docker reference: [registry[:port]/]path[:tag][@digest]; checked loosely but
+# strictly enough to reject spaces, empty parts and stray separators.
+_REFERENCE = re.compile(
+    r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._/-][a-z0-9]+)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
+)
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """One base under test: a catalogue variant, or a user's ``name=image:ref``."""
+
+    name: str
+    reference: str | None = None  # set only for user-supplied images
+
+    @property
+    def is_custom(self) -> bool:
+        return self.reference is not None
+
+    def __str__(self) -> str:
+        return self.name if self.reference is None else f"{self.name}={self.reference}"
+
+
+def _valid_list() -> str:
+    return ", ".join(VARIANT_NAMES) + " or name=image:ref"
+
+
+def parse_images(value: str) -> tuple[ImageSpec, ...]:
+    """Parse ``alpine,debian-slim,mine=registry.local/base:1``; raise on any flaw."""
+    items = [item.strip() for item in value.split(",")]
+    if not any(items):
+        raise argparse.ArgumentTypeError(f"empty list of images; valid: {_valid_list()}")
+    specs: list[ImageSpec] = []
+    for item in items:
+        if not item:
+            raise argparse.ArgumentTypeError(f"empty entry in {value!r}; valid: {_valid_list()}")
+        if "=" in item:
+            name, _, reference = item.partition("=")
+            if not _CUSTOM_NAME.match(name) or not _REFERENCE.match(reference):
+                raise argparse.ArgumentTypeError(
+                    f"malformed image pair {item!r}: expected name=image:ref "
+                    f"(e.g. golden=registry.example/base:1); valid: {_valid_list()}"
+                )
+            if name in VARIANT_NAMES:
+                raise argparse.ArgumentTypeError(
+                    f"{name!r} is a built-in variant; give your image another name "
+                    f"(e.g. my-{name}={reference})"
+                )
+            specs.append(ImageSpec(name, reference))
+        elif item in VARIANT_NAMES:
+            specs.append(ImageSpec(item))
+        else:
+            raise argparse.ArgumentTypeError(f"unknown image {item!r}; valid: {_valid_list()}")
+    names = [spec.name for spec in specs]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise argparse.ArgumentTypeError(
+            f"duplicate image {', '.join(duplicates)!s} in {value!r}; list each once"
+        )
+    return tuple(specs)
+
+
+def parse_source(value: str) -> Source:
+    if value not in SOURCES:
+        raise argparse.ArgumentTypeError(f"unknown source {value!r}; valid: {', '.join(SOURCES)}")
+    return value
+
+
+def bounded_int(name: str, low: int, high: int) -> Callable[[str], int]:
+    """An argparse converter accepting integers in [low, high]."""
+
+    def convert(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be an integer between {low} and {high}, got {value!r}"
+            ) from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be between {low} and {high}, got {number}"
+            )
+        return number
+
+    convert.__name__ = name  # argparse names the converter in its messages
+    return convert
+
+
+parse_samples = bounded_int("samples", *SAMPLES_RANGE)
+parse_handshakes = bounded_int("handshakes", *HANDSHAKES_RANGE)
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pytest-traefik-compat"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run was asked for, resolved once."""
+
+    images: tuple[ImageSpec, ...] = ()
+    source: Source = "local"
+    samples: int = 5
+    handshakes: int = 100
+    report_dir: Path = Path("compat-report")
+    keep: bool = False
+    cache_dir: Path = field(default_factory=default_cache_dir)
+
+    @property
+    def enabled(self) -> bool:
+        """The plugin stays out of the way unless images were asked for."""
+        return bool(self.images)
+
+
+# option dest -> (environment variable, ini key, converter)
+OPTION_SOURCES: dict[str, tuple[str, str, Callable[[str], object]]] = {
+    "traefik_images": ("PYTEST_TRAEFIK_IMAGES", "traefik_images", parse_images),
+    "traefik_source": ("PYTEST_TRAEFIK_SOURCE", "traefik_source", parse_source),
+    "traefik_samples": ("PYTEST_TRAEFIK_SAMPLES", "traefik_samples", parse_samples),
+    "traefik_handshakes": (
+        "PYTEST_TRAEFIK_HANDSHAKES",
+        "traefik_handshakes",
+        parse_handshakes,
+    ),
+    "traefik_report_dir": ("PYTEST_TRAEFIK_REPORT_DIR", "traefik_report_dir", Path),
+    "traefik_cache_dir": ("PYTEST_TRAEFIK_CACHE_DIR", "traefik_cache_dir", Path),
+}
+
+
+def resolve(
+    cli: Mapping[str, object],
+    ini: Callable[[str], str],
+    environ: Mapping[str, str] = os.environ,
+    *,
+    keep: bool = False,
+) -> Settings:
+    """Resolve each setting CLI > environment > ini; raise ValueError on a bad value.
+
+    ``cli`` maps option dests to parsed values (None when not given); ``ini`` returns
+    the raw ini string ('' when unset).
+    """
+    values: dict[str, object] = {}
+    for dest, (env_name, ini_key, convert) in OPTION_SOURCES.items():
+        value = cli.get(dest)
+        if value is None:
+            raw = environ.get(env_name) or ini(ini_key)
+            if raw:
+                try:
+                    value = convert(raw.strip())
+                except argparse.ArgumentTypeError as error:
+                    where = env_name if environ.get(env_name) else f"ini {ini_key}"
+                    raise ValueError(f"{where}: {error}") from None
+        if value is not None:
+            values[dest.removeprefix("traefik_")] = value
+    return Settings(keep=keep, **values)  # type: ignore[arg-type]

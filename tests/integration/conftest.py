@@ -1,0 +1,46 @@
+"""Integration tests need a real engine; they share the user's build cache."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pytest_traefik_compat import engine
+from pytest_traefik_compat.bases import BaseImages
+from pytest_traefik_compat.errors import CompatError
+from pytest_traefik_compat.settings import default_cache_dir
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "integration" in item.nodeid:
+            item.add_marker(pytest.mark.docker)
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> None:
+    try:
+        engine.client()
+    except CompatError as error:
+        pytest.fail(f"integration tests need Docker: {error}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def run_identity(docker_engine: None) -> Iterator[engine.RunIdentity]:
+    identity = engine.RunIdentity.create()
+    yield identity
+    engine.remove_resources(run_id=identity.run_id)
+
+
+@pytest.fixture(scope="session")
+def cache_dir() -> Path:
+    path = default_cache_dir()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def base_images(cache_dir: Path, run_identity: engine.RunIdentity) -> BaseImages:
+    return BaseImages(cache_dir, run_identity, progress=print)
