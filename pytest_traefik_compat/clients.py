@@ -1,0 +1,271 @@
+"""Clients that talk to a gateway on 127.0.0.1 with a chosen SNI name.
+
+The gateway's TLS options are picked by SNI, so every client here connects to a
+loopback port while presenting the public host name (app.compat.test, ...).
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+import requests
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from requests.adapters import HTTPAdapter
+
+from pytest_traefik_compat.grpc_stubs.demo.v1 import demo_pb2, demo_pb2_grpc
+
+LOOPBACK = "127.0.0.1"
+DEFAULT_TIMEOUT_S = 5.0
+
+
+@dataclass
+class TlsProbe:
+    """What one connection negotiated, and whether the server let it in."""
+
+    sni: str | None
+    accepted: bool = False
+    version: str | None = None
+    cipher: str | None = None
+    alpn: str | None = None
+    peer_subject: str | None = None
+    peer_issuer: str | None = None
+    status: int | None = None
+    error: str | None = None
+    stage: str = ""  # "connect", "handshake", "read" or "ok"
+    seconds: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+def _name(cert: dict[str, Any], key: str) -> str:
+    parts = [f"{k}={v}" for rdn in cert.get(key, ()) for (k, v) in rdn]
+    return ",".join(parts)
+
+
+def probe_tls(
+    port: int,
+    context: ssl.SSLContext,
+    *,
+    sni: str | None,
+    path: str = "/healthz",
+    host_header: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    host: str = LOOPBACK,
+) -> TlsProbe:
+    """Handshake, send one HTTP/1.1 request, read the answer.
+
+    Under TLS 1.3 a server that rejects the client certificate does so after the
+    handshake, so acceptance is only known once the response (or an alert) is read.
+    """
+    result = TlsProbe(sni=sni)
+    started = time.perf_counter()
+    try:
+        raw = socket.create_connection((host, port), timeout=timeout)
+    except OSError as error:
+        result.error, result.stage = f"connect: {error}", "connect"
+        return result
+    try:
+        try:
+            tls = context.wrap_socket(raw, server_hostname=sni)
+        except (ssl.SSLError, OSError) as error:
+            result.error, result.stage = f"handshake: {error}", "handshake"
+            return result
+        with tls:
+            result.version = tls.version()
+            cipher = tls.cipher()
+            result.cipher = cipher[0] if cipher else None
+            result.alpn = tls.selected_alpn_protocol()
+            peer = tls.getpeercert()
+            if peer:
+                result.peer_subject = _name(peer, "subject")
+                result.peer_issuer = _name(peer, "issuer")
+            request = (
+                f"GET {path} HTTP/1.1\r\nHost: {host_header or sni or host}\r\n"
+                "Connection: close\r\nUser-Agent: pytest-traefik-compat\r\n\r\n"
+            )
+            try:
+                tls.sendall(request.encode())
+                data = _read_all(tls, timeout)
+            except (ssl.SSLError, OSError) as error:
+                result.error, result.stage = f"read: {error}", "read"
+                return result
+            if not data:
+                result.error, result.stage = "read: connection closed without a response", "read"
+                return result
+            _parse_http(data, result)
+            result.accepted, result.stage = True, "ok"
+            return result
+    finally:
+        result.seconds = time.perf_counter() - started
+        with suppress(OSError):
+            raw.close()
+
+
+def _read_all(tls: ssl.SSLSocket, timeout: float, limit: int = 1 << 20) -> bytes:
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    size = 0
+    while time.monotonic() < deadline and size < limit:
+        try:
+            chunk = tls.recv(65536)
+        except ssl.SSLZeroReturnError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _parse_http(data: bytes, result: TlsProbe) -> None:
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    with suppress(IndexError, ValueError):
+        result.status = int(lines[0].split()[1])
+    for line in lines[1:]:
+        key, _, value = line.partition(":")
+        result.headers[key.strip().lower()] = value.strip()
+    result.body = body
+
+
+class _SniAdapter(HTTPAdapter):
+    """Connects wherever the URL says but presents and verifies ``server_hostname``.
+
+    The SSL context is ours (trust + client certificate), so requests' own
+    ``verify``/``cert`` handling never replaces it with the default bundle.
+    """
+
+    def __init__(self, server_hostname: str, context: ssl.SSLContext, **kwargs: Any) -> None:
+        self._server_hostname = server_hostname
+        self._context = context
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["server_hostname"] = self._server_hostname
+        kwargs["assert_hostname"] = self._server_hostname
+        kwargs["ssl_context"] = self._context
+        super().init_poolmanager(*args, **kwargs)
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        return None  # trust and client certificate live in our context
+
+
+def https_context(ca_file: str, cert: tuple[str, str] | None) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=ca_file)
+    if cert is not None:
+        context.load_cert_chain(*cert)
+    return context
+
+
+class HttpsClient:
+    """requests.Session to ``https://127.0.0.1:<port>`` as ``host`` with a client cert."""
+
+    def __init__(
+        self,
+        port: int,
+        host: str,
+        *,
+        ca_file: str,
+        cert: tuple[str, str] | None,
+        timeout: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
+        self.base_url = f"https://{LOOPBACK}:{port}"
+        self.host = host
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.headers["Host"] = host
+        self.session.mount(
+            "https://", _SniAdapter(host, https_context(ca_file, cert), max_retries=0)
+        )
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self.timeout)
+        return self.session.get(self.base_url + path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self.timeout)
+        return self.session.post(self.base_url + path, **kwargs)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> HttpsClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+@dataclass
+class GrpcResult:
+    health: str
+    echo: dict[str, str]
+    health_seconds: float
+    echo_seconds: float
+
+
+class GrpcClient:
+    """A grpcio channel through the gateway with mTLS, authority = the public host."""
+
+    def __init__(
+        self,
+        port: int,
+        host: str,
+        *,
+        root_pem: bytes,
+        cert_chain_pem: bytes,
+        key_pem: bytes,
+    ) -> None:
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=root_pem, private_key=key_pem, certificate_chain=cert_chain_pem
+        )
+        self.channel = grpc.secure_channel(
+            f"{LOOPBACK}:{port}",
+            credentials,
+            options=[
+                ("grpc.ssl_target_name_override", host),
+                ("grpc.default_authority", host),
+            ],
+        )
+
+    def health(self, service: str = "", timeout: float = DEFAULT_TIMEOUT_S) -> str:
+        stub = health_pb2_grpc.HealthStub(self.channel)
+        reply = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout)
+        return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
+
+    def echo(self, message: str, timeout: float = DEFAULT_TIMEOUT_S) -> dict[str, str]:
+        stub = demo_pb2_grpc.DemoServiceStub(self.channel)
+        reply = stub.Echo(demo_pb2.EchoRequest(message=message), timeout=timeout)
+        return {
+            "message": reply.message,
+            "hostname": reply.hostname,
+            "linkage": reply.linkage,
+            "linkage_label": reply.linkage_label,
+            "go_version": reply.go_version,
+            "client_cert_info": reply.client_cert_info,
+        }
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def __enter__(self) -> GrpcClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+@contextmanager
+def grpc_client(port: int, host: str, **kwargs: Any) -> Iterator[GrpcClient]:
+    client = GrpcClient(port, host, **kwargs)
+    try:
+        yield client
+    finally:
+        client.close()

@@ -1,0 +1,194 @@
+"""Thin images on a base: a Go service binary, or the Traefik binary.
+
+Both are cached by a tag derived from the base image id and the binary's identity,
+so a warm run builds nothing. The base must already exist locally; nothing pulls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from filelock import FileLock
+
+from pytest_traefik_compat import engine
+from pytest_traefik_compat.bases import BaseImage, build_image
+
+IMAGE_SCHEMA = 1
+NONROOT = "65532:65532"
+LOCK_TIMEOUT_S = 900
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """A Docker HEALTHCHECK; exec form so bases without a shell can run it."""
+
+    test: tuple[str, ...]
+    interval_s: float = 1.0
+    timeout_s: float = 2.0
+    retries: int = 3
+    start_period_s: float = 0.0
+
+    def dockerfile_line(self) -> str:
+        # The engine refuses a zero start period in a Dockerfile: leave it out.
+        start = f"--start-period={self.start_period_s}s " if self.start_period_s else ""
+        return (
+            f"HEALTHCHECK --interval={self.interval_s}s --timeout={self.timeout_s}s "
+            f"--retries={self.retries} {start}CMD {json.dumps(list(self.test))}"
+        )
+
+    def as_docker(self) -> dict[str, object]:
+        """The same check in the engine API's form (nanoseconds)."""
+        return {
+            "Test": ["CMD", *self.test],
+            "Interval": int(self.interval_s * 1e9),
+            "Timeout": int(self.timeout_s * 1e9),
+            "Retries": self.retries,
+            "StartPeriod": int(self.start_period_s * 1e9),
+        }
+
+
+def self_probe(binary_path: str = "/app") -> HealthCheck:
+    return HealthCheck((binary_path, "-healthcheck"))
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    """One binary on one base."""
+
+    base: BaseImage
+    binary: Path
+    binary_identity: str  # a build cache key, or version + size + mtime
+    kind: str  # "svc" or "traefik"
+    name: str  # short name in the tag, e.g. "static" or "service"
+    target_path: str = "/app"
+    entrypoint: tuple[str, ...] = ("/app",)
+    user: str = NONROOT
+    ports: tuple[int, ...] = ()
+    healthcheck: HealthCheck | None = None
+    workdir: str = ""
+    env: Mapping[str, str] = field(default_factory=dict)
+    extra_labels: Mapping[str, str] = field(default_factory=dict)
+
+    def dockerfile(self) -> str:
+        lines = [f"FROM {self.base.reference}", f"COPY bin {self.target_path}"]
+        lines += [f"ENV {key}={value}" for key, value in sorted(self.env.items())]
+        if self.workdir:
+            lines.append(f"WORKDIR {self.workdir}")
+        lines.append(f"USER {self.user}")
+        lines += [f"EXPOSE {port}" for port in self.ports]
+        if self.healthcheck is not None:
+            lines.append(self.healthcheck.dockerfile_line())
+        lines.append(f"ENTRYPOINT {json.dumps(list(self.entrypoint))}")
+        return "\n".join(lines) + "\n"
+
+    @property
+    def digest(self) -> str:
+        payload = {
+            "schema": IMAGE_SCHEMA,
+            "base": self.base.facts.image_id,
+            "binary": self.binary_identity,
+            "dockerfile": self.dockerfile(),
+            "labels": dict(self.extra_labels),
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    @property
+    def tag(self) -> str:
+        safe_base = self.base.name.replace("/", "-")
+        return f"pytest-traefik-compat/{self.kind}-{safe_base}-{self.name}:{self.digest[:16]}"
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    tag: str
+    size_bytes: int
+    built_now: bool
+
+
+def ensure_image(request: ImageRequest, lock_dir: Path) -> BuiltImage:
+    """Build the image unless its tag exists; once across processes."""
+    tag = request.tag
+    built_now = False
+    if not engine.image_exists(tag):
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(lock_dir / f"{tag.replace('/', '_').replace(':', '_')}.lock"))
+        with lock.acquire(timeout=LOCK_TIMEOUT_S):
+            if not engine.image_exists(tag):
+                _build(request, tag)
+                built_now = True
+    size = int(engine.client().images.get(tag).attrs.get("Size", 0))
+    return BuiltImage(tag, size, built_now)
+
+
+def _build(request: ImageRequest, tag: str) -> None:
+    with tempfile.TemporaryDirectory(prefix="ptc-img-") as tmp:
+        context = Path(tmp)
+        target = context / "bin"
+        # A hard link avoids copying Traefik's 180 MB when the cache shares a disk.
+        try:
+            os.link(request.binary, target)
+        except OSError:
+            shutil.copy2(request.binary, target)
+        os.chmod(target, 0o755)
+        (context / "Dockerfile").write_text(request.dockerfile())
+        labels = {
+            engine.LABEL_MANAGED: "true",
+            engine.LABEL_CACHED: "true",
+            engine.LABEL_KIND: request.kind,
+            f"{engine.LABEL_PREFIX}.base": request.base.name,
+            f"{engine.LABEL_PREFIX}.base-image": request.base.facts.image_id,
+            f"{engine.LABEL_PREFIX}.binary": request.binary_identity,
+            **{f"{engine.LABEL_PREFIX}.{k}": v for k, v in request.extra_labels.items()},
+        }
+        build_image(context, tag, labels)
+
+
+def file_identity(path: Path, version: str) -> str:
+    """Cheap identity for a large binary we did not build (hashing 180 MB each run is slow)."""
+    stat = path.stat()
+    return f"{version}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def service_request(
+    base: BaseImage,
+    binary: Path,
+    binary_key: str,
+    *,
+    name: str,
+    ports: Sequence[int],
+    healthcheck: HealthCheck | None,
+    labels: Mapping[str, str] | None = None,
+    user: str = NONROOT,
+) -> ImageRequest:
+    return ImageRequest(
+        base=base,
+        binary=binary,
+        binary_identity=binary_key,
+        kind="svc",
+        name=name,
+        ports=tuple(ports),
+        healthcheck=healthcheck,
+        extra_labels=dict(labels or {}),
+        user=user,
+    )
+
+
+def traefik_request(base: BaseImage, binary: Path, version: str) -> ImageRequest:
+    return ImageRequest(
+        base=base,
+        binary=binary,
+        binary_identity=file_identity(binary, version),
+        kind="traefik",
+        name="gateway",
+        target_path="/usr/local/bin/traefik",
+        entrypoint=("/usr/local/bin/traefik",),
+        workdir="/etc/traefik",
+        extra_labels={"traefik-version": version},
+    )

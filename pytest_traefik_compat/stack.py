@@ -1,0 +1,411 @@
+"""One base's stack: a network, the service container(s) and Traefik in front.
+
+Every container runs with all capabilities dropped, a read-only root file system
+and no Docker socket; ports are published on 127.0.0.1 only, on ephemeral host
+ports. Every wait is bounded, and a failure carries the containers' last log lines.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker.errors
+import requests
+
+from pytest_traefik_compat import engine, traefik
+from pytest_traefik_compat.clients import LOOPBACK, HttpsClient
+from pytest_traefik_compat.errors import StackError
+from pytest_traefik_compat.pki import SessionPKI
+
+NONROOT_UID = 65532
+READY_TIMEOUT_S = 30.0
+POLL_S = 0.05
+LOG_TAIL = 25
+HARDENING: dict[str, Any] = {
+    "cap_drop": ["ALL"],
+    "read_only": True,
+    "security_opt": ["no-new-privileges"],
+    "pids_limit": 512,
+    "mem_limit": "512m",
+}
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """A service container on the stack network (the sample or a user's service)."""
+
+    image: str
+    alias: str = "app"
+    http_port: int | None = 8080
+    grpc_port: int | None = 9090
+    admin_port: int | None = 8081
+    health_path: str = "/healthz"
+    args: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def ports(self) -> list[int]:
+        return [p for p in (self.http_port, self.grpc_port, self.admin_port) if p]
+
+
+@dataclass
+class RunningService:
+    spec: ServiceSpec
+    container: Any
+    name: str
+    host_ports: dict[int, int]
+    started_at: float
+    ready_seconds: float | None = None
+
+    def url(self, port: int | None, path: str = "") -> str:
+        if port is None:
+            raise StackError(f"service {self.name} publishes no such port")
+        return f"http://{LOOPBACK}:{self.host_ports[port]}{path}"
+
+    @property
+    def http_url(self) -> str:
+        return self.url(self.spec.http_port)
+
+    @property
+    def admin_url(self) -> str:
+        return self.url(self.spec.admin_port)
+
+    def logs(self) -> str:
+        return engine.log_tail(self.container, LOG_TAIL)
+
+    def pid(self) -> int:
+        self.container.reload()
+        return int(self.container.attrs["State"]["Pid"])
+
+
+def host_ports(container: Any) -> dict[int, int]:
+    container.reload()
+    mapping: dict[int, int] = {}
+    for key, bindings in (container.attrs["NetworkSettings"]["Ports"] or {}).items():
+        for binding in bindings or []:
+            if binding.get("HostIp") in (LOOPBACK, ""):
+                mapping[int(key.split("/")[0])] = int(binding["HostPort"])
+    return mapping
+
+
+def _publish(ports: Sequence[int]) -> dict[str, tuple[str, None]]:
+    # None lets the engine pick a free ephemeral port: no collisions between workers.
+    return {f"{port}/tcp": (LOOPBACK, None) for port in ports}
+
+
+def _exit_summary(container: Any) -> str | None:
+    """'exited with 1' and the runtime's error when the container is not running."""
+    try:
+        container.reload()
+    except docker.errors.NotFound:
+        return "container was removed"
+    state = container.attrs["State"]
+    if state.get("Status") in ("exited", "dead"):
+        error = state.get("Error") or ""
+        return f"exited with {state.get('ExitCode')}" + (f": {error}" if error else "")
+    return None
+
+
+class Stack:
+    """Network + services + Traefik for one base; a context manager that cleans up."""
+
+    def __init__(
+        self,
+        *,
+        identity: engine.RunIdentity,
+        label: str,
+        workdir: Path,
+        pki: SessionPKI,
+        traefik_image: str,
+        services: Sequence[ServiceSpec],
+        backends: Sequence[traefik.Backend] | None = None,
+        plugin_dir: Path | None = None,
+        plugin: traefik.LocalPlugin | None = None,
+        extra_dynamic: Mapping[str, Any] | None = None,
+        health_interval: str = "1s",
+        progress: Progress = _quiet,
+    ) -> None:
+        self.identity = identity
+        self.label = label
+        self.prefix = f"ptc-{identity.run_id}-{label}"
+        self.workdir = workdir
+        self.pki = pki
+        self.traefik_image = traefik_image
+        self.service_specs = list(services)
+        self._backends = backends
+        self.plugin_dir = plugin_dir
+        self.plugin = plugin
+        self.extra_dynamic = dict(extra_dynamic or {})
+        self.health_interval = health_interval
+        self.progress = progress
+        self.network: Any = None
+        self.services: dict[str, RunningService] = {}
+        self.traefik: Any = None
+        self.traefik_ports: dict[int, int] = {}
+        self.config: traefik.GatewayConfig | None = None
+        self.timings: dict[str, float] = {}
+        self._counter = 0
+
+    # ---- naming and labels
+    def _name(self, role: str) -> str:
+        return f"{self.prefix}-{role}"
+
+    def labels(self, kind: str) -> dict[str, str]:
+        return self.identity.labels(kind, stack=self.prefix)
+
+    # ---- lifecycle
+    def __enter__(self) -> Stack:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        started = time.monotonic()
+        self.progress(f"starting stack {self.prefix}")
+        self.network = engine.client().networks.create(
+            self._name("net"), driver="bridge", labels=self.labels("network")
+        )
+        for spec in self.service_specs:
+            self.start_service(spec)
+        self.start_traefik()
+        self.timings["stack_ready_s"] = time.monotonic() - started
+        self.progress(f"stack {self.prefix} ready in {self.timings['stack_ready_s']:.1f} s")
+
+    def close(self) -> None:
+        containers = [s.container for s in self.services.values()]
+        if self.traefik is not None:
+            containers.append(self.traefik)
+        for container in containers:
+            with suppress(docker.errors.DockerException):
+                container.remove(force=True, v=True)
+        if self.network is not None:
+            with suppress(docker.errors.DockerException):
+                self.network.remove()
+        self.services.clear()
+        self.traefik = self.network = None
+        # The work dir holds the server key: it goes with the stack.
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # ---- services
+    def run_container(
+        self,
+        image: str,
+        role: str,
+        *,
+        ports: Sequence[int] = (),
+        command: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        options: dict[str, Any] = {**HARDENING, **kwargs}
+        return engine.client().containers.run(
+            image,
+            command=list(command) if command is not None else None,
+            name=self._name(role),
+            detach=True,
+            labels=self.labels(role.split("-")[0]),
+            network=self.network.name,
+            ports=_publish(ports),
+            **options,
+        )
+
+    def start_service(
+        self, spec: ServiceSpec, *, wait: bool = True, timeout: float = READY_TIMEOUT_S
+    ) -> RunningService:
+        """Start a service container and (by default) wait for its health path."""
+        old = self.services.pop(spec.alias, None)
+        if old is not None:
+            with suppress(docker.errors.DockerException):
+                old.container.remove(force=True)
+        started = time.monotonic()
+        container = self.run_container(
+            spec.image,
+            spec.alias,
+            ports=spec.ports,
+            command=spec.args or None,
+            environment=dict(spec.env),
+        )
+        running = RunningService(
+            spec, container, self._name(spec.alias), host_ports(container), started
+        )
+        self.services[spec.alias] = running
+        if wait and spec.http_port:
+            running.ready_seconds = self.wait_service_healthy(running, timeout=timeout)
+        return running
+
+    def wait_service_healthy(self, service: RunningService, *, timeout: float) -> float:
+        """Seconds from container start to the first 200 on the health path."""
+        url = service.url(service.spec.http_port, service.spec.health_path)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with suppress(requests.RequestException):
+                if requests.get(url, timeout=1).status_code == 200:
+                    return time.monotonic() - service.started_at
+            exited = _exit_summary(service.container)
+            if exited:
+                raise StackError(
+                    f"service {service.name} ({service.spec.image}) {exited} before "
+                    f"{service.spec.health_path} answered",
+                    detail=service.logs(),
+                )
+            time.sleep(POLL_S)
+        raise StackError(
+            f"service {service.name} never answered 200 on {service.spec.health_path} "
+            f"within {timeout:.0f} s",
+            detail=service.logs(),
+        )
+
+    # ---- Traefik
+    @property
+    def backends(self) -> tuple[traefik.Backend, ...]:
+        if self._backends is not None:
+            return tuple(self._backends)
+        spec = self.service_specs[0]
+        name = self._name(spec.alias)
+        grpc_url = f"h2c://{name}:{spec.grpc_port}" if spec.grpc_port else None
+        backends = traefik.sample_backends(f"http://{name}:{spec.http_port}", grpc_url)
+        return tuple(
+            traefik.Backend(
+                b.name,
+                b.url,
+                kind=b.kind,
+                host=b.host,
+                health_path=spec.health_path if b.kind == "http" else b.health_path,
+                health_interval=self.health_interval,
+            )
+            for b in backends
+        )
+
+    def _write_config(self) -> Path:
+        config_dir = self.workdir / "traefik"
+        certs = config_dir / "certs"
+        certs.mkdir(parents=True, exist_ok=True)
+        self.config = traefik.GatewayConfig(
+            backends=self.backends,
+            plugin=self.plugin,
+            extra_dynamic=self.extra_dynamic,
+        )
+        # The gateway's own leaf carries DNS names only: an IP SAN would let a
+        # connection without SNI complete its handshake (Traefik matches its IP).
+        server = self.pki.intermediate.issue_server(self.config.hosts)
+        (certs / "server.crt").write_bytes(server.chain_pem.bytes())
+        server.key_pem.write_to(certs / "server.key", private=True)
+        (certs / "root-ca.crt").write_bytes(self.pki.root.cert_pem.bytes())
+        traefik.write_config_files(self.config, config_dir)
+        if self.plugin_dir is not None:
+            shutil.copytree(self.plugin_dir, config_dir / "plugins-local", dirs_exist_ok=True)
+        if os.geteuid() == 0:
+            # Traefik runs as nonroot; the key stays 0600, owned by that user.
+            for path in [config_dir, *config_dir.rglob("*")]:
+                os.chown(path, NONROOT_UID, NONROOT_UID, follow_symlinks=False)
+        return config_dir
+
+    def _traefik_user(self) -> str:
+        if os.geteuid() == 0:
+            return f"{NONROOT_UID}:{NONROOT_UID}"
+        # Without root we cannot hand the key to uid 65532: run as its owner instead.
+        return f"{os.geteuid()}:{os.getegid()}"
+
+    def start_traefik(self, timeout: float = READY_TIMEOUT_S) -> None:
+        config_dir = self._write_config()
+        started = time.monotonic()
+        self.traefik = self.run_container(
+            self.traefik_image,
+            "traefik",
+            ports=[traefik.WEBSECURE_PORT, traefik.ADMIN_PORT],
+            command=["--configFile=/etc/traefik/traefik.yml"],
+            user=self._traefik_user(),
+            volumes={str(config_dir): {"bind": "/etc/traefik", "mode": "ro"}},
+        )
+        self.traefik_ports = host_ports(self.traefik)
+        self.wait_traefik_ready(timeout=timeout)
+        self.timings["traefik_ready_s"] = time.monotonic() - started
+
+    @property
+    def https_port(self) -> int:
+        return self.traefik_ports[traefik.WEBSECURE_PORT]
+
+    @property
+    def admin_port(self) -> int:
+        return self.traefik_ports[traefik.ADMIN_PORT]
+
+    def admin_url(self, path: str) -> str:
+        return f"http://{LOOPBACK}:{self.admin_port}{path}"
+
+    def traefik_logs(self, lines: int = LOG_TAIL) -> str:
+        return engine.log_tail(self.traefik, lines) if self.traefik is not None else ""
+
+    def _failure_detail(self) -> str:
+        parts = [f"--- traefik (last lines)\n{self.traefik_logs()}"]
+        parts += [f"--- {s.name} (last lines)\n{s.logs()}" for s in self.services.values()]
+        return "\n".join(parts)
+
+    def https_client(self, host: str = traefik.APP_HOST) -> HttpsClient:
+        return HttpsClient(
+            self.https_port,
+            host,
+            ca_file=str(self.pki.root_ca_file),
+            cert=(str(self.pki.client_cert_file), str(self.pki.client_key_file)),
+        )
+
+    def wait_traefik_ready(self, *, timeout: float) -> None:
+        """Routers enabled, no config error in the log, one 200 through the gateway."""
+        assert self.config is not None
+        deadline = time.monotonic() + timeout
+        last = "no answer yet"
+        while time.monotonic() < deadline:
+            exited = _exit_summary(self.traefik)
+            if exited:
+                errors = traefik.config_errors(self.traefik_logs(200))
+                raise StackError(
+                    f"Traefik {exited}: " + (errors[0] if errors else "see its log"),
+                    detail=self._failure_detail(),
+                )
+            errors = traefik.config_errors(self.traefik_logs(200))
+            if errors:
+                raise StackError(
+                    f"Traefik refused its config: {errors[0]}", detail=self._failure_detail()
+                )
+            try:
+                problems = []
+                for router in traefik.router_names(self.config):
+                    answer = requests.get(self.admin_url(f"/api/http/routers/{router}"), timeout=1)
+                    problems += (
+                        traefik.router_problems(answer.json())
+                        if answer.status_code == 200
+                        else [f"{router}: HTTP {answer.status_code}"]
+                    )
+                if problems:
+                    last = "; ".join(problems)
+                else:
+                    with self.https_client() as client:
+                        status = client.get(
+                            self.service_specs[0].health_path, timeout=2
+                        ).status_code
+                    if status == 200:
+                        return
+                    last = f"GET {self.service_specs[0].health_path} through Traefik: {status}"
+            except (requests.RequestException, ValueError) as error:
+                last = f"{type(error).__name__}: {str(error)[:160]}"
+            time.sleep(POLL_S * 2)
+        raise StackError(
+            f"Traefik not ready within {timeout:.0f} s ({last})", detail=self._failure_detail()
+        )
