@@ -14,7 +14,12 @@ import pytest
 from pytest_traefik_compat import settings as opts
 from pytest_traefik_compat.catalogue import VARIANT_NAMES
 from pytest_traefik_compat.fixtures import *  # noqa: F403  (fixtures must live in the plugin)
-from pytest_traefik_compat.session import SESSION_PLUGIN_NAME, CompatSession, settings_key
+from pytest_traefik_compat.session import (
+    SESSION_PLUGIN_NAME,
+    CompatSession,
+    XdistHooks,
+    settings_key,
+)
 
 BASE_FIXTURE = "traefik_base"
 
@@ -100,7 +105,10 @@ def pytest_configure(config: pytest.Config) -> None:
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[settings_key] = resolved
-    config.pluginmanager.register(CompatSession(config, resolved), SESSION_PLUGIN_NAME)
+    compat = CompatSession(config, resolved)
+    config.pluginmanager.register(compat, SESSION_PLUGIN_NAME)
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(XdistHooks(compat), "traefik-compat-xdist")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -1,33 +1,46 @@
-"""The run's session object: identity, bases, progress and cleanup.
+"""The run's session object: identity, caches, records, progress and cleanup.
 
 Registered as a plugin by :mod:`plugin` so its hooks see the run's state without
-module globals (the pytest-xdist ``DSession`` pattern).
+module globals (the pytest-xdist ``DSession`` pattern). The fixtures stay thin by
+calling the methods here, which in turn call the domain modules.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import time
+from collections.abc import Generator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_traefik_compat import engine
+from pytest_traefik_compat import __version__, engine, gobuild, images, traefik
 from pytest_traefik_compat.bases import BaseImage, BaseImages
 from pytest_traefik_compat.errors import CompatError
+from pytest_traefik_compat.records import Record
 from pytest_traefik_compat.settings import ImageSpec, Settings
 
 SESSION_PLUGIN_NAME = "traefik-compat-session"
 settings_key = pytest.StashKey[Settings]()
 RUN_ID_INPUT = "traefik_compat_run"
+RECORDS_OUTPUT = "traefik_compat_records"
 
 
 def is_xdist_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
+
+
+def sample_apps_dir() -> Path:
+    """The Go samples: next to the package in a checkout, or where the env says."""
+    override = os.environ.get("PYTEST_TRAEFIK_SAMPLE_APPS")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parent.parent / "sample_apps"
 
 
 class CompatSession:
@@ -37,7 +50,9 @@ class CompatSession:
         self.config = config
         self.settings = settings
         self.started = time.monotonic()
+        self.records: list[Record] = []
         self._bases: dict[str, BaseImage] = {}
+        self._current_test = ""
         worker_input: dict[str, Any] | None = getattr(config, "workerinput", None)
         if worker_input and RUN_ID_INPUT in worker_input:
             run = worker_input[RUN_ID_INPUT]
@@ -45,14 +60,6 @@ class CompatSession:
         else:
             self.identity = engine.RunIdentity.create()
         self.worker_id = str((worker_input or {}).get("workerid", "main"))
-
-    # ---- xdist: the controller hands its identity to every worker
-    def pytest_configure_node(self, node: Any) -> None:  # pragma: no cover - xdist hook
-        node.workerinput[RUN_ID_INPUT] = {
-            "id": self.identity.run_id,
-            "pid": self.identity.pid,
-            "host": self.identity.host,
-        }
 
     # ---- progress on long work
     def progress(self, message: str) -> None:
@@ -76,24 +83,88 @@ class CompatSession:
         if leftovers.total:
             self.progress(f"removed leftovers of killed runs: {leftovers}")
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
+        self._current_test = item.nodeid
+        try:
+            return (yield)
+        finally:
+            self._current_test = ""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            outcome = "error" if report.when == "setup" and report.failed else report.outcome
+            for record in self.records:
+                if record.test_id == item.nodeid:
+                    record.outcome = outcome
+                    # Figures also go to JUnit XML as properties.
+                    for name, figure in record.figures.items():
+                        if isinstance(figure.value, (int, float)) and not isinstance(
+                            figure.value, bool
+                        ):
+                            unit = f" {figure.unit}" if figure.unit else ""
+                            report.user_properties.append(
+                                (f"{record.check}.{name}", f"{figure.value}{unit}")
+                            )
+        return report
+
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if not self.settings.enabled or is_xdist_worker(self.config):
+        if not self.settings.enabled:
             return
-        # Safety net: anything of this run still around (a fixture that never got to
-        # its teardown) goes now; stacks of failed tests stay only with --traefik-keep.
-        if self.settings.keep:
+        if is_xdist_worker(self.config):
+            # Records travel to the controller in workeroutput (see XdistHooks).
+            self.config.workeroutput[RECORDS_OUTPUT] = json.dumps(  # type: ignore[attr-defined]
+                [r.to_json() for r in self.records]
+            )
             return
+        # Safety net: anything of this run still around goes now; with --traefik-keep
+        # the containers of failed tests stay for debugging.
+        if not self.settings.keep:
+            with contextlib.suppress(CompatError):
+                engine.remove_resources(run_id=self.identity.run_id)
+
+    # ---- records
+    def new_record(self, base: str, check: str, *, variant: str = "") -> Record:
+        record = Record(
+            base=base,
+            check=check,
+            variant=variant,
+            test_id=self._current_test,
+            worker=self.worker_id,
+            versions=self.versions,
+        )
+        facts = self._bases.get(base)
+        if facts is not None:
+            record.provenance = {
+                "variant": facts.facts.name,
+                "source": facts.facts.source,
+                "reference": facts.facts.reference,
+                "image_id": facts.facts.image_id,
+                "size_bytes": facts.facts.size_bytes,
+                "libc": f"{facts.facts.libc_kind} {facts.facts.libc_version or ''}".strip(),
+                "note": facts.facts.provenance,
+            }
+        self.records.append(record)
+        return record
+
+    @cached_property
+    def versions(self) -> dict[str, str]:
+        versions = {"plugin": __version__}
         with contextlib.suppress(CompatError):
-            engine.remove_resources(run_id=self.identity.run_id)
+            versions["go"] = self.go.toolchain.version
+        with contextlib.suppress(CompatError):
+            versions["traefik"] = self.traefik_version
+        return versions
 
     # ---- bases
     @cached_property
     def base_images(self) -> BaseImages:
         return BaseImages(
-            self.cache_dir,
-            self.identity,
-            source=self.settings.source,
-            progress=self.progress,
+            self.cache_dir, self.identity, source=self.settings.source, progress=self.progress
         )
 
     @property
@@ -110,12 +181,78 @@ class CompatSession:
             self._bases[name] = self.base_images.get(self.spec(name))
         return self._bases[name]
 
+    # ---- Go builds and images
+    @cached_property
+    def go(self) -> gobuild.GoBuilder:
+        return gobuild.GoBuilder(self.cache_dir / "go")
+
+    def build_go(self, request: gobuild.BuildRequest) -> gobuild.BuiltBinary:
+        label = f"{request.module_dir.name}/{request.package} ({request.linkage})"
+        started = time.monotonic()
+        built = self.go.build(request)
+        if not built.cached:
+            self.progress(f"go build {label} in {time.monotonic() - started:.1f} s")
+        return built
+
+    def service_image(
+        self,
+        base: BaseImage,
+        binary: gobuild.BuiltBinary,
+        *,
+        name: str,
+        ports: Sequence[int] = (8080, 8081, 9090),
+        healthcheck: images.HealthCheck | None = None,
+    ) -> images.BuiltImage:
+        request = images.service_request(
+            base,
+            binary.path,
+            binary.key,
+            name=name,
+            ports=ports,
+            healthcheck=healthcheck,
+            labels={"linkage": binary.linkage},
+        )
+        built = images.ensure_image(request, self.cache_dir / "locks")
+        if built.built_now:
+            self.progress(f"built image {built.tag}")
+        return built
+
+    @cached_property
+    def traefik_binary(self) -> Path:
+        return traefik.traefik_binary_path()
+
+    @cached_property
+    def traefik_version(self) -> str:
+        return traefik.traefik_version(self.traefik_binary)
+
+    def traefik_image(self, base: BaseImage) -> images.BuiltImage:
+        request = images.traefik_request(base, self.traefik_binary, self.traefik_version)
+        built = images.ensure_image(request, self.cache_dir / "locks")
+        if built.built_now:
+            self.progress(f"built Traefik image {built.tag}")
+        return built
+
+
+class XdistHooks:
+    """Registered only when pytest-xdist is active: its hooks do not exist otherwise."""
+
+    def __init__(self, compat: CompatSession) -> None:
+        self.compat = compat
+
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[RUN_ID_INPUT] = {
+            "id": self.compat.identity.run_id,
+            "pid": self.compat.identity.pid,
+            "host": self.compat.identity.host,
+        }
+
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        payload = getattr(node, "workeroutput", {}).get(RECORDS_OUTPUT)
+        if payload:
+            self.compat.records.extend(Record.from_json(item) for item in json.loads(payload))
+
 
 def get_session(config: pytest.Config) -> CompatSession:
     plugin = config.pluginmanager.get_plugin(SESSION_PLUGIN_NAME)
     assert isinstance(plugin, CompatSession), "pytest-traefik-compat is not configured"
     return plugin
-
-
-def pid_label() -> str:
-    return str(os.getpid())

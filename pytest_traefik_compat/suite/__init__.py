@@ -1,0 +1,1 @@
+"""The built-in compatibility suite: ``pytest --pyargs pytest_traefik_compat.suite``."""

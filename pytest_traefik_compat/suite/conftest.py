@@ -1,0 +1,87 @@
+"""Fixtures of the built-in suite: the sample service on each base, one stack per base."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from pytest_traefik_compat import gobuild
+from pytest_traefik_compat.bases import BaseImage
+from pytest_traefik_compat.errors import CompatError
+from pytest_traefik_compat.fixtures import ServiceBuild
+from pytest_traefik_compat.session import CompatSession, sample_apps_dir
+from pytest_traefik_compat.stack import ServiceSpec, Stack
+
+HEALTH_INTERVAL = "1s"
+
+
+@pytest.fixture(scope="session")
+def sample_dir() -> Path:
+    path = sample_apps_dir()
+    if not (path / "service" / "go.mod").exists():
+        pytest.fail(
+            f"sample Go modules not found at {path}: run from a checkout or set "
+            "PYTEST_TRAEFIK_SAMPLE_APPS",
+            pytrace=False,
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_builds(
+    traefik_base: BaseImage,
+    traefik_build: Callable[..., ServiceBuild],
+    sample_dir: Path,
+) -> dict[str, ServiceBuild | str]:
+    """The sample service in each linkage on this base (or why it did not build)."""
+    builds: dict[str, ServiceBuild | str] = {}
+    for linkage in gobuild.LINKAGES:
+        try:
+            builds[linkage] = traefik_build(
+                sample_dir / "service", traefik_base, linkage=linkage, ports=(8080, 8081, 9090)
+            )
+        except pytest.fail.Exception as failure:
+            builds[linkage] = str(failure)
+    return builds
+
+
+@pytest.fixture(scope="session")
+def static_build(sample_builds: dict[str, ServiceBuild | str]) -> ServiceBuild:
+    build = sample_builds["static"]
+    if isinstance(build, str):
+        pytest.fail(f"static build failed: {build}", pytrace=False)
+    return build
+
+
+@pytest.fixture(scope="session")
+def compat_stack(
+    traefik_base: BaseImage,
+    static_build: ServiceBuild,
+    traefik_gateway: Callable[..., Stack],
+) -> Iterator[Stack]:
+    """One stack per base, shared by that base's tests, closed when the base is done."""
+    stack = traefik_gateway(
+        traefik_base, [ServiceSpec(static_build.tag)], health_interval=HEALTH_INTERVAL
+    )
+    yield stack
+    stack.close()
+
+
+@pytest.fixture(scope="session")
+def floor_build(
+    traefik_base: BaseImage,
+    traefik_build: Callable[..., ServiceBuild],
+    sample_dir: Path,
+) -> ServiceBuild:
+    return traefik_build(
+        sample_dir / "floor", traefik_base, ports=(), healthcheck=None, linkage_var=None
+    )
+
+
+def compat_error_text(error: BaseException) -> str:
+    return str(error) if isinstance(error, CompatError) else f"{type(error).__name__}: {error}"
+
+
+__all__ = ["CompatSession"]

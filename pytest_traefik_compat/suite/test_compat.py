@@ -1,0 +1,408 @@
+"""The compatibility suite: one set of checks per base (ids carry the base).
+
+Assert what must hold on every base; record, without failing, what legitimately
+differs between bases. Every check writes a record with units and raw samples.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from typing import Any
+
+import docker.errors
+import pytest
+import requests
+
+from pytest_traefik_compat import engine, gobuild, probes, traefik
+from pytest_traefik_compat.bases import BaseImage
+from pytest_traefik_compat.clients import GrpcClient, probe_tls
+from pytest_traefik_compat.fixtures import ServiceBuild
+from pytest_traefik_compat.pki import BAD_CLIENT_KINDS, SessionPKI
+from pytest_traefik_compat.records import Record
+from pytest_traefik_compat.settings import Settings
+from pytest_traefik_compat.stack import ServiceSpec, Stack, host_ports
+
+RecordFactory = Callable[..., Record]
+START_TIMEOUT_S = 20.0
+ALIGNMENT_TIMEOUT_S = 20.0
+WARMUP_REQUESTS = 200
+
+
+def test_image_facts(traefik_base: BaseImage, traefik_record: RecordFactory) -> None:
+    facts = traefik_base.facts
+    record = traefik_record("image-facts")
+    record.figure("size", facts.size_bytes, "bytes").figure("layers", facts.layers, "count")
+    record.figure("libc", f"{facts.libc_kind} {facts.libc_version or ''}".strip())
+    for name in ("shell", "curl", "wget", "ca_bundle", "default_user", "os_name"):
+        record.figure(name, getattr(facts, name) or "-")
+    record.figure("zoneinfo", facts.zoneinfo).figure("files", facts.file_count, "count")
+    record.details = facts.as_dict()
+    assert facts.image_id, "an image id is always known"
+
+
+@pytest.mark.parametrize("linkage", gobuild.LINKAGES)
+def test_start_matrix(
+    linkage: str,
+    traefik_base: BaseImage,
+    sample_builds: dict[str, ServiceBuild | str],
+    compat_stack: Stack,
+    traefik_record: RecordFactory,
+) -> None:
+    record = traefik_record("start-matrix", variant=linkage)
+    build = sample_builds[linkage]
+    if isinstance(build, str):
+        record.figure("outcome", "build failed").details["build_error"] = build
+        pytest.fail(f"{linkage} build failed: {build}", pytrace=False)
+    prediction = build.prediction
+    record.figure("predicted", "starts" if prediction.starts else "fails")
+    record.figure("prediction_reason", prediction.reason)
+    record.figure("binary_size", build.binary.elf.size_bytes, "bytes")
+    record.figure("image_size", build.image.size_bytes, "bytes")
+    record.details["elf"] = {
+        "interpreter": build.binary.elf.interpreter,
+        "needed": list(build.binary.elf.needed),
+    }
+
+    started = time.monotonic()
+    exit_code: int | None = None
+    runtime_error = ""
+    container = None
+    try:
+        container = compat_stack.run_container(build.tag, f"matrix-{linkage}", ports=[8080])
+        # An exec failure ends the container at once: no port is published then.
+        port = host_ports(container).get(8080)
+        answered = probes.wait_for(
+            lambda: _exited(container)
+            or (port is not None and probes.http_ok(f"http://127.0.0.1:{port}/healthz")),
+            timeout=START_TIMEOUT_S,
+        )
+        container.reload()
+        state = container.attrs["State"]
+        if state["Status"] in ("exited", "dead"):
+            exit_code = int(state["ExitCode"])
+            runtime_error = state.get("Error") or ""
+        elif answered is None:
+            runtime_error = f"no 200 on /healthz within {START_TIMEOUT_S:.0f} s"
+        logs = engine.log_tail(container, 10)
+    except docker.errors.APIError as error:
+        # Some runtimes refuse the exec at start: that is the observation too.
+        runtime_error = str(error.explanation or error)
+        exit_code, logs = 127, ""
+    finally:
+        if container is not None:
+            with suppress(docker.errors.DockerException):
+                container.remove(force=True)
+    observed_starts = exit_code is None and not runtime_error
+    diagnosis = gobuild.diagnose_exec_failure(exit_code, f"{runtime_error}\n{logs}")
+    record.figure("observed", "starts" if observed_starts else "fails")
+    record.figure("observed_reason", diagnosis.evidence or diagnosis.category.value)
+    record.figure("exit_code", exit_code if exit_code is not None else "-")
+    record.figure("seconds", round(time.monotonic() - started, 3), "s")
+    record.details["first_log_lines"] = logs.splitlines()[:10]
+    record.details["runtime_error"] = runtime_error
+
+    assert prediction.starts == observed_starts, (
+        f"prediction ({prediction.reason}) disagrees with observation "
+        f"(exit {exit_code}: {diagnosis.evidence or runtime_error})"
+    )
+    if not prediction.starts:
+        assert diagnosis.category == prediction.category, (
+            f"predicted {prediction.category.value}, runtime said {diagnosis.evidence!r}"
+        )
+    if linkage == "static":
+        assert observed_starts, "a static build must start on every base"
+
+
+def _exited(container: Any) -> bool:
+    container.reload()
+    return bool(container.attrs["State"]["Status"] in ("exited", "dead"))
+
+
+def test_startup_latency(
+    compat_stack: Stack,
+    static_build: ServiceBuild,
+    floor_build: ServiceBuild,
+    traefik_settings: Settings,
+    traefik_record: RecordFactory,
+) -> None:
+    record = traefik_record("startup-latency")
+    direct: list[float] = []
+    through: list[float] = []
+    spec = compat_stack.service_specs[0]
+    with compat_stack.https_client() as client:
+        for _ in range(traefik_settings.samples):
+            service = compat_stack.start_service(spec, wait=False)
+            health_url = service.url(8080, "/healthz")
+            seconds = probes.wait_for(
+                lambda url=health_url: probes.http_ok(url, timeout=0.5),  # type: ignore[misc]
+                timeout=START_TIMEOUT_S,
+            )
+            assert seconds is not None, f"no direct 200 within {START_TIMEOUT_S} s"
+            direct.append((time.monotonic() - service.started_at) * 1000)
+            gateway = probes.wait_for(
+                lambda: client.get("/healthz", timeout=1).status_code == 200,
+                timeout=START_TIMEOUT_S,
+            )
+            assert gateway is not None, f"no 200 through Traefik within {START_TIMEOUT_S} s"
+            through.append((time.monotonic() - service.started_at) * 1000)
+    floor: list[float] = []
+    for index in range(traefik_settings.samples):
+        started = time.monotonic()
+        container = compat_stack.run_container(floor_build.tag, f"floor-{index}")
+        try:
+            code, _ = probes.container_exit(container, timeout=START_TIMEOUT_S)
+            assert code == 0, f"the floor program exited with {code}"
+            floor.append((time.monotonic() - started) * 1000)
+        finally:
+            container.remove(force=True)
+    record.add_samples("direct", direct, "ms")
+    record.add_samples("traefik", through, "ms")
+    record.add_samples("floor", floor, "ms")
+    record.figure("samples", traefik_settings.samples, "count")
+    record.details["definition"] = (
+        "container create+start to first 200 on /healthz (direct: published port; traefik: "
+        f"through the gateway, health-check interval {compat_stack.health_interval}); "
+        "floor: create+start of a trivial static program to its exit"
+    )
+
+
+def test_memory_rss(compat_stack: Stack, traefik_record: RecordFactory) -> None:
+    service = compat_stack.services["app"]
+    session = requests.Session()
+    for index in range(WARMUP_REQUESTS):
+        path = "/api/fib/40" if index % 2 else "/healthz"
+        session.get(service.url(8080, path), timeout=5).raise_for_status()
+    metrics_text = session.get(service.url(8080, "/metrics"), timeout=5).text
+    rss = probes.vm_rss_bytes(service.pid())
+    audit = probes.audit_metrics(metrics_text, keep=["process_resident_memory_bytes"])
+    reported = audit.values.get("process_resident_memory_bytes")
+    record = traefik_record("memory")
+    record.figure("rss_kernel", rss, "bytes").figure("warmup_requests", WARMUP_REQUESTS, "count")
+    record.figure("rss_metrics", reported, "bytes")
+    assert reported is not None, "process_resident_memory_bytes missing from /metrics"
+    ratio = rss / reported
+    record.figure("ratio", round(ratio, 4), "ratio")
+    assert 0.9 <= ratio <= 1.1, f"kernel VmRSS {rss} vs /metrics {reported}: off by >10%"
+
+
+def test_tls13(compat_stack: Stack, traefik_pki: SessionPKI, traefik_record: RecordFactory) -> None:
+    record = traefik_record("tls")
+    probe = probe_tls(compat_stack.https_port, traefik_pki.client_context(), sni=traefik.APP_HOST)
+    alpn_context = traefik_pki.client_context()
+    alpn_context.set_alpn_protocols(["h2", "http/1.1"])
+    alpn = probe_tls(
+        compat_stack.https_port, alpn_context, sni=traefik.APP_HOST, path="/healthz"
+    ).alpn
+    capped = probe_tls(
+        compat_stack.https_port,
+        traefik_pki.client_context(max_version=ssl.TLSVersion.TLSv1_2),
+        sni=traefik.APP_HOST,
+    )
+    record.figure("version", probe.version).figure("cipher", probe.cipher)
+    record.figure("alpn_offered_h2", alpn or "-").figure("status", probe.status)
+    record.figure("tls12_refused", probes.refused(capped))
+    record.details["tls12_error"] = capped.error
+    record.details["peer"] = {"subject": probe.peer_subject, "issuer": probe.peer_issuer}
+    assert probe.accepted and probe.status == 200, probe.error
+    assert probe.version == "TLSv1.3"
+    assert probes.refused(capped), "a client capped at TLS 1.2 got in"
+
+
+def test_mtls_chain(
+    compat_stack: Stack,
+    traefik_pki: SessionPKI,
+    traefik_settings: Settings,
+    traefik_record: RecordFactory,
+) -> None:
+    record = traefik_record("mtls")
+    port = compat_stack.https_port
+    valid = probes.handshakes(
+        port, traefik_pki.client_context, sni=traefik.APP_HOST, count=traefik_settings.handshakes
+    )
+    record.figure("handshakes", valid.attempts, "count")
+    record.figure("success_rate", valid.success_rate, "ratio")
+    record.add_samples("handshake", [s * 1000 for s in valid.seconds], "ms")
+    refusals: dict[str, dict[str, Any]] = {}
+    for kind in BAD_CLIENT_KINDS:
+        probe = probe_tls(port, traefik_pki.client_context(kind), sni=traefik.APP_HOST)
+        refusals[kind] = {
+            "refused": probes.refused(probe),
+            "stage": probe.stage,
+            "error": probe.error,
+            "status": probe.status,
+        }
+    anonymous = traefik_pki.client_context()
+    anonymous.check_hostname = False
+    for label, sni in (("no-sni", None), ("unknown-sni", "other.compat.test")):
+        probe = probe_tls(port, anonymous, sni=sni)
+        refusals[label] = {
+            "refused": probes.refused(probe),
+            "stage": probe.stage,
+            "error": probe.error,
+            "status": probe.status,
+        }
+    let_in = sorted(kind for kind, result in refusals.items() if not result["refused"])
+    record.figure("bad_tried", len(refusals), "count").figure("bad_let_in", len(let_in), "count")
+    record.details["refusals"] = refusals
+    record.details["valid_errors"] = valid.errors
+    assert valid.attempts == traefik_settings.handshakes
+    assert valid.success_rate == 1.0, f"valid chain refused: {valid.errors}"
+    assert not let_in, f"let in: {let_in}"
+
+
+def test_grpc(compat_stack: Stack, traefik_pki: SessionPKI, traefik_record: RecordFactory) -> None:
+    record = traefik_record("grpc")
+    with GrpcClient(
+        compat_stack.https_port,
+        traefik.GRPC_HOST,
+        root_pem=traefik_pki.root.cert_pem.bytes(),
+        cert_chain_pem=traefik_pki.client.chain_pem.bytes(),
+        key_pem=traefik_pki.client.key_pem.bytes(),
+    ) as client:
+        health = client.health()
+        latencies = []
+        reply: dict[str, str] = {}
+        for index in range(20):
+            started = time.perf_counter()
+            reply = client.echo(f"ping-{index}")
+            latencies.append((time.perf_counter() - started) * 1000)
+    record.figure("health", health).figure("linkage", reply.get("linkage"))
+    record.add_samples("echo", latencies, "ms")
+    record.details["echo"] = reply
+    assert health == "SERVING"
+    assert reply["message"] == "ping-19"
+
+
+def test_health_and_metrics_audit(compat_stack: Stack, traefik_record: RecordFactory) -> None:
+    record = traefik_record("health-metrics")
+    service = compat_stack.services["app"]
+    findings: list[str] = []
+    healthz = requests.get(service.url(8080, "/healthz"), timeout=5)
+    if healthz.status_code != 200 or "application/json" not in healthz.headers["content-type"]:
+        findings.append(
+            f"service /healthz: {healthz.status_code} {healthz.headers['content-type']}"
+        )
+    targets = {
+        "service": service.url(8080, "/metrics"),
+        "traefik": compat_stack.admin_url("/metrics"),
+    }
+    for name, url in targets.items():
+        answer = requests.get(url, timeout=5)
+        audit = probes.audit_metrics(answer.text)
+        record.figure(f"{name}_metric_families", audit.families, "count")
+        record.figure(f"{name}_metrics_content_type", answer.headers.get("content-type", ""))
+        if answer.status_code != 200 or not answer.headers.get("content-type", "").startswith(
+            "text/plain"
+        ):
+            findings.append(
+                f"{name} /metrics: {answer.status_code} {answer.headers.get('content-type')}"
+            )
+        findings += [f"{name}: {finding}" for finding in audit.findings]
+    ping = requests.get(compat_stack.admin_url("/ping"), timeout=5)
+    if ping.status_code != 200 or ping.text.strip() != "OK":
+        findings.append(f"traefik /ping: {ping.status_code} {ping.text[:40]!r}")
+    with compat_stack.https_client() as client:
+        through = client.get("/metrics")
+    if through.status_code != 200:
+        findings.append(f"service /metrics through Traefik: {through.status_code}")
+    record.figure("findings", len(findings), "count")
+    record.details["findings"] = findings
+    assert not findings, "; ".join(findings)
+
+
+HEALTHCHECK_STYLES: dict[str, list[str]] = {
+    "curl": ["curl", "-fsS", "http://127.0.0.1:8080/healthz"],
+    "wget": ["wget", "-q", "-O", "-", "http://127.0.0.1:8080/healthz"],
+    "shell": ["/bin/sh", "-c", "/app -healthcheck"],
+    "self-probe": ["/app", "-healthcheck"],
+}
+
+
+def test_healthcheck_styles(compat_stack: Stack, traefik_record: RecordFactory) -> None:
+    record = traefik_record("healthcheck")
+    container = compat_stack.services["app"].container
+    results = {}
+    for style, command in HEALTHCHECK_STYLES.items():
+        result = probes.exec_in(container, command)
+        results[style] = {
+            "works": result.ok,
+            "exit_code": result.exit_code,
+            "error": result.error or result.output.strip()[:200],
+        }
+        record.figure(style, "works" if result.ok else "unavailable")
+    status, seconds = probes.wait_health_status(container, "healthy", timeout=30)
+    record.figure("self_probe_status", status or "-")
+    record.figure("healthy_after", round(seconds, 3) if seconds is not None else None, "s")
+    record.details["styles"] = results
+    assert results["self-probe"]["works"], results["self-probe"]
+    assert status == "healthy", f"container health is {status!r} with the self-probe"
+
+
+def test_health_alignment(compat_stack: Stack, traefik_record: RecordFactory) -> None:
+    record = traefik_record("alignment")
+    service = compat_stack.services["app"]
+    record.figure("health_interval", compat_stack.health_interval)
+    with compat_stack.https_client() as client:
+
+        def gateway_status() -> int:
+            return client.get("/healthz", timeout=2).status_code
+
+        assert gateway_status() == 200
+        requests.post(
+            service.url(8081, "/admin/health?state=unhealthy"), timeout=5
+        ).raise_for_status()
+        removed = probes.wait_for(lambda: gateway_status() == 503, timeout=ALIGNMENT_TIMEOUT_S)
+        requests.post(
+            service.url(8081, "/admin/health?state=healthy"), timeout=5
+        ).raise_for_status()
+        restored = probes.wait_for(lambda: gateway_status() == 200, timeout=ALIGNMENT_TIMEOUT_S)
+    record.figure("removed_after", round(removed * 1000) if removed is not None else None, "ms")
+    record.figure("restored_after", round(restored * 1000) if restored is not None else None, "ms")
+    assert removed is not None, "Traefik kept routing to an unhealthy service"
+    assert restored is not None, "Traefik did not route again after the service recovered"
+
+
+def test_runtime_facts(
+    compat_stack: Stack,
+    traefik_base: BaseImage,
+    traefik_build: Callable[..., ServiceBuild],
+    sample_dir: Any,
+    traefik_record: RecordFactory,
+) -> None:
+    """Time zones, trust store, resolvers and uid as the running service sees them."""
+    record = traefik_record("runtime-facts")
+    gateway_name = compat_stack.traefik.name
+    service = compat_stack.services["app"]
+    facts = requests.get(service.url(8080, f"/debug/compat?host={gateway_name}"), timeout=10).json()
+    tz_ok = all(result["ok"] for result in facts["timezones"].values())
+    record.figure("uid", facts["uid"]).figure("timezones", tz_ok)
+    record.figure("cert_pool_size", facts["cert_pool"]["size"], "count")
+    record.figure("cert_bundle", facts["cert_pool"]["bundle_file"] or "-")
+    record.figure("go_resolver", bool(facts["dns"]["go"]["addrs"]))
+    record.figure("cgo_resolver", facts["dns"]["cgo"]["error"] or "ok")
+
+    embedded = traefik_build(
+        sample_dir / "service", traefik_base, tags=["tzdata"], ports=(8080, 8081, 9090)
+    )
+    extra = compat_stack.start_service(
+        ServiceSpec(embedded.tag, alias="tzdata", env={"SSL_CERT_FILE": "/nonexistent.pem"})
+    )
+    try:
+        other = requests.get(extra.url(8080, "/debug/compat"), timeout=10).json()
+    finally:
+        compat_stack.services.pop("tzdata", None)
+        extra.container.remove(force=True)
+    embedded_ok = all(result["ok"] for result in other["timezones"].values())
+    record.figure("timezones_embedded_tzdata", embedded_ok)
+    record.figure("cert_pool_size_bad_ssl_cert_file", other["cert_pool"]["size"], "count")
+    record.details.update({"service": facts, "tzdata_build": other})
+
+    assert facts["uid"] == 65532
+    assert facts["linkage"] == "static"
+    assert facts["dns"]["go"]["addrs"], "the Go resolver must find the stack's host name"
+    assert tz_ok == traefik_base.facts.zoneinfo, "time.LoadLocation must follow /usr/share/zoneinfo"
+    assert embedded_ok, "with time/tzdata embedded every base loads zones"
+    assert (facts["cert_pool"]["size"] > 0) == bool(traefik_base.facts.ca_bundle)
