@@ -241,7 +241,7 @@ class GrpcClient:
         return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
 
     def echo(self, message: str, timeout: float = DEFAULT_TIMEOUT_S) -> dict[str, str]:
-        stub = demo_pb2_grpc.DemoServiceStub(self.channel)
+        stub = demo_pb2_grpc.DemoServiceStub(self.channel)  # type: ignore[no-untyped-call]
         reply = stub.Echo(demo_pb2.EchoRequest(message=message), timeout=timeout)
         return {
             "message": reply.message,

@@ -239,6 +239,16 @@ class XdistHooks:
     def __init__(self, compat: CompatSession) -> None:
         self.compat = compat
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        """Keep each base's tests on one worker (default ``-n`` mode only)."""
+        if not self.compat.settings.enabled or config.getvalue("dist") != "load":
+            return None
+        from pytest_traefik_compat.xdist_scheduling import BaseScopeScheduling
+
+        names = [spec.name for spec in self.compat.settings.images]
+        return BaseScopeScheduling(config, log, names)
+
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput[RUN_ID_INPUT] = {
             "id": self.compat.identity.run_id,

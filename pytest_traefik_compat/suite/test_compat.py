@@ -75,8 +75,10 @@ def test_start_matrix(
         # An exec failure ends the container at once: no port is published then.
         port = host_ports(container).get(8080)
         answered = probes.wait_for(
-            lambda: _exited(container)
-            or (port is not None and probes.http_ok(f"http://127.0.0.1:{port}/healthz")),
+            lambda: (
+                _exited(container)
+                or (port is not None and probes.http_ok(f"http://127.0.0.1:{port}/healthz"))
+            ),
             timeout=START_TIMEOUT_S,
         )
         container.reload()
