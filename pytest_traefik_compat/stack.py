@@ -136,6 +136,7 @@ class Stack:
         plugin: traefik.LocalPlugin | None = None,
         extra_dynamic: Mapping[str, Any] | None = None,
         health_interval: str = "1s",
+        ready_timeout: float = READY_TIMEOUT_S,
         progress: Progress = _quiet,
     ) -> None:
         self.identity = identity
@@ -150,6 +151,7 @@ class Stack:
         self.plugin = plugin
         self.extra_dynamic = dict(extra_dynamic or {})
         self.health_interval = health_interval
+        self.ready_timeout = ready_timeout
         self.progress = progress
         self.network: Any = None
         self.services: dict[str, RunningService] = {}
@@ -185,8 +187,8 @@ class Stack:
             self._name("net"), driver="bridge", labels=self.labels("network")
         )
         for spec in self.service_specs:
-            self.start_service(spec)
-        self.start_traefik()
+            self.start_service(spec, timeout=self.ready_timeout)
+        self.start_traefik(timeout=self.ready_timeout)
         self.timings["stack_ready_s"] = time.monotonic() - started
         self.progress(f"stack {self.prefix} ready in {self.timings['stack_ready_s']:.1f} s")
 

@@ -7,6 +7,7 @@ differs between bases. Every check writes a record with units and raw samples.
 from __future__ import annotations
 
 import ssl
+import urllib.parse
 import time
 from collections.abc import Callable
 from contextlib import suppress
@@ -15,6 +16,7 @@ from typing import Any
 import docker.errors
 import pytest
 import requests
+from cryptography.x509.oid import NameOID
 
 from pytest_traefik_compat import engine, gobuild, probes, traefik
 from pytest_traefik_compat.bases import BaseImage
@@ -253,6 +255,20 @@ def test_mtls_chain(
     assert valid.attempts == traefik_settings.handshakes
     assert valid.success_rate == 1.0, f"valid chain refused: {valid.errors}"
     assert not let_in, f"let in: {let_in}"
+
+
+def test_forwarded_client_subject(
+    compat_stack: Stack, traefik_pki: SessionPKI, traefik_record: RecordFactory
+) -> None:
+    """The backend sees which client called (passTLSClientCert)."""
+    record = traefik_record("client-identity")
+    with compat_stack.https_client() as client:
+        seen = client.get("/api/whoami").json()
+    info = urllib.parse.unquote_plus(seen.get("client_cert_info") or "")
+    record.figure("forwarded_info", info[:120] or "-")
+    record.figure("forwarded_pem", bool(seen.get("client_cert")))
+    common_name = traefik_pki.client.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0]
+    assert str(common_name.value) in info, f"backend saw {info!r}"
 
 
 def test_grpc(compat_stack: Stack, traefik_pki: SessionPKI, traefik_record: RecordFactory) -> None:
