@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from pytest_traefik_compat import __version__, engine, gobuild, images, traefik
-from pytest_traefik_compat.bases import BaseImage, BaseImages
+from pytest_traefik_compat.bases import BaseFacts, BaseImage, BaseImages
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.records import Record
 from pytest_traefik_compat.settings import ImageSpec, Settings
@@ -82,6 +82,24 @@ class CompatSession:
             pytest.exit(f"pytest-traefik-compat: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
         if leftovers.total:
             self.progress(f"removed leftovers of killed runs: {leftovers}")
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """Apply ``@pytest.mark.traefik_bases(...)``: skip where the test does not apply."""
+        marker = item.get_closest_marker("traefik_bases")
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        base = params.get("traefik_base")
+        if marker is None or not base:
+            return
+        reason = applicability(
+            str(base),
+            names=[str(name) for name in marker.args],
+            linkages=marker.kwargs.get("linkages"),
+            linkage=params.get("linkage"),
+            requires=marker.kwargs.get("requires"),
+            facts=lambda: self.base(str(base)).facts,
+        )
+        if reason:
+            pytest.skip(reason)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
@@ -231,6 +249,49 @@ class CompatSession:
         if built.built_now:
             self.progress(f"built Traefik image {built.tag}")
         return built
+
+
+# Facts a test can require with @pytest.mark.traefik_bases(requires=...).
+REQUIREMENTS: dict[str, Callable[[BaseFacts], bool]] = {
+    "shell": lambda f: f.shell is not None,
+    "bash": lambda f: f.bash,
+    "curl": lambda f: f.curl is not None,
+    "wget": lambda f: f.wget is not None,
+    "ca_bundle": lambda f: f.ca_bundle is not None,
+    "zoneinfo": lambda f: f.zoneinfo,
+    "glibc": lambda f: "glibc" in f.libc_kind,
+    "musl": lambda f: "musl" in f.libc_kind,
+    "libc": lambda f: f.libc_kind != "none",
+}
+
+
+def applicability(
+    base: str,
+    *,
+    names: Sequence[str],
+    linkages: Sequence[str] | str | None,
+    linkage: object,
+    requires: Sequence[str] | str | None,
+    facts: Callable[[], BaseFacts],
+) -> str | None:
+    """Why a marked test does not apply to this base (None: it applies)."""
+    if names and base not in names:
+        return f"only for bases {', '.join(names)} (this is {base})"
+    if linkages is not None and linkage is not None:
+        allowed = [linkages] if isinstance(linkages, str) else list(linkages)
+        if linkage not in allowed:
+            return f"only for linkages {', '.join(allowed)} (this is {linkage})"
+    wanted = [requires] if isinstance(requires, str) else list(requires or [])
+    for requirement in wanted:
+        check = REQUIREMENTS.get(requirement)
+        if check is None:
+            raise pytest.UsageError(
+                f"traefik_bases(requires={requirement!r}): unknown requirement; "
+                f"valid: {', '.join(REQUIREMENTS)}"
+            )
+        if not check(facts()):
+            return f"base {base} has no {requirement.replace('_', ' ')}"
+    return None
 
 
 class XdistHooks:

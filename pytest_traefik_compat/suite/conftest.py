@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_traefik_compat import gobuild
+from pytest_traefik_compat import gobuild, traefik
 from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.fixtures import ServiceBuild
@@ -15,6 +15,8 @@ from pytest_traefik_compat.session import CompatSession, sample_apps_dir
 from pytest_traefik_compat.stack import ServiceSpec, Stack
 
 HEALTH_INTERVAL = "1s"
+PLUGIN_MODULE = "github.com/compat/headerplugin"
+PLUGIN_VALUE = "yaegi-on-this-base"
 
 
 @pytest.fixture(scope="session")
@@ -60,10 +62,16 @@ def compat_stack(
     traefik_base: BaseImage,
     static_build: ServiceBuild,
     traefik_gateway: Callable[..., Stack],
+    sample_dir: Path,
 ) -> Iterator[Stack]:
     """One stack per base, shared by that base's tests, closed when the base is done."""
     stack = traefik_gateway(
-        traefik_base, [ServiceSpec(static_build.tag)], health_interval=HEALTH_INTERVAL
+        traefik_base,
+        [ServiceSpec(static_build.tag)],
+        health_interval=HEALTH_INTERVAL,
+        # The Yaegi-interpreted middleware shows local plugins load on this base.
+        plugin=traefik.LocalPlugin(PLUGIN_MODULE, {"value": PLUGIN_VALUE}),
+        plugin_dir=sample_dir / "traefik-plugin" / "plugins-local",
     )
     yield stack
     stack.close()

@@ -28,6 +28,7 @@ from pytest_traefik_compat.settings import Settings
 from pytest_traefik_compat.stack import ServiceSpec, Stack, host_ports
 
 RecordFactory = Callable[..., Record]
+PLUGIN_VALUE = "yaegi-on-this-base"  # as configured in the suite's conftest
 START_TIMEOUT_S = 20.0
 ALIGNMENT_TIMEOUT_S = 20.0
 WARMUP_REQUESTS = 200
@@ -424,3 +425,13 @@ def test_runtime_facts(
     assert tz_ok == traefik_base.facts.zoneinfo, "time.LoadLocation must follow /usr/share/zoneinfo"
     assert embedded_ok, "with time/tzdata embedded every base loads zones"
     assert (facts["cert_pool"]["size"] > 0) == bool(traefik_base.facts.ca_bundle)
+
+
+def test_traefik_local_plugin(compat_stack: Stack, traefik_record: RecordFactory) -> None:
+    """Traefik plugins are Go source run by Yaegi, not .so files: one loads on every base."""
+    record = traefik_record("traefik-plugin")
+    with compat_stack.https_client() as client:
+        answer = client.get("/healthz")
+    value = answer.headers.get("X-Compat-Plugin")
+    record.figure("header", value or "-").figure("status", answer.status_code)
+    assert value == PLUGIN_VALUE, f"the local plugin's header is {value!r}"

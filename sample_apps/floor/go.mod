@@ -1,0 +1,3 @@
+module example.com/compat/floor
+
+go 1.23.0

@@ -1,0 +1,3 @@
+module github.com/compat/headerplugin
+
+go 1.22
