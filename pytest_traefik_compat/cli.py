@@ -201,6 +201,17 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_merge(args: argparse.Namespace) -> int:
+    from pytest_traefik_compat.report import merge_command
+
+    paths = merge_command([Path(p) for p in args.shards], Path(args.output))
+    print(
+        f"merged {len(args.shards)} shards into {paths.json.parent}: {paths.html.name}, "
+        f"{paths.json.name}, {paths.markdown.name}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pytest_traefik_compat")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -224,6 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--all", action="store_true", help="remove every labelled non-cached resource"
     )
     cleanup.set_defaults(func=cmd_cleanup)
+    merge = sub.add_parser("merge", help="join CI shards' report.json into one report")
+    merge.add_argument("shards", nargs="+", metavar="SHARD.json")
+    merge.add_argument("-o", "--output", default="compat-report", metavar="DIR")
+    merge.set_defaults(func=cmd_merge)
     return parser
 
 

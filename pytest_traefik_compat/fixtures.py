@@ -6,25 +6,36 @@ a domain error becomes a one-line test failure (no traceback) naming the fix.
 
 from __future__ import annotations
 
+import dataclasses
+import re
+import ssl
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
+import docker.errors
 import pytest
+import requests
 
 from pytest_traefik_compat import gobuild, images, traefik
 from pytest_traefik_compat.bases import BaseImage
-from pytest_traefik_compat.errors import CompatError
+from pytest_traefik_compat.clients import GrpcClient, TlsProbe, probe_tls
+from pytest_traefik_compat.errors import CompatError, StackError
 from pytest_traefik_compat.pki import SessionPKI
 from pytest_traefik_compat.records import Record
 from pytest_traefik_compat.session import CompatSession, get_session
 from pytest_traefik_compat.settings import Settings
-from pytest_traefik_compat.stack import ServiceSpec, Stack
+from pytest_traefik_compat.stack import READY_TIMEOUT_S, ServiceSpec, Stack
 
+# Fixtures, plus the types they hand out (for annotations in users' tests).
 __all__ = [
+    "BaseImage",
+    "Gateway",
+    "Record",
     "ServiceBuild",
+    "SessionPKI",
     "traefik_base",
     "traefik_build",
     "traefik_compat",
@@ -113,10 +124,59 @@ class ServiceBuild:
     binary: gobuild.BuiltBinary
     image: images.BuiltImage
     prediction: gobuild.Prediction
+    # The container ports the image exposes (traefik_build's ports=): the gateway
+    # routes to the first one unless told otherwise.
+    ports: tuple[int, ...] = ()
 
     @property
     def tag(self) -> str:
         return self.image.tag
+
+    @property
+    def linkage(self) -> gobuild.Linkage:
+        return self.binary.linkage
+
+
+_PACKAGE_CLAUSE = re.compile(rb"^package\s+(\w+)", re.MULTILINE)
+
+
+def _check_package(module_dir: Path, package: str) -> None:
+    """Fail in one line when ``package`` cannot be a command of the module.
+
+    ``go build`` would also fail, but with "stat ...: directory not found" or
+    "no required module provides package" under a generic "go build failed", and
+    a library package even "builds" (an archive, not a program). Packages outside
+    the module (a tool from a dependency) are left to ``go build``.
+    """
+    if not module_dir.exists():
+        fail(CompatError(f"traefik_build: module directory {module_dir} does not exist"))
+    if not module_dir.is_dir():
+        fail(CompatError(f"traefik_build: {module_dir} is a file, not a Go module directory"))
+    if not (module_dir / "go.mod").is_file():
+        return  # gobuild names the missing go.mod itself
+    module = gobuild.read_go_mod(module_dir).module or ""
+    if package == "." or package.startswith(("./", "../")):
+        package_dir = module_dir / package
+    elif module and (package == module or package.startswith(module + "/")):
+        package_dir = module_dir / package[len(module) :].lstrip("/")
+    else:
+        return
+    where = f"module {module or '?'} ({module_dir})"
+    if not package_dir.is_dir():
+        fail(CompatError(f"traefik_build: package {package} does not exist in {where}"))
+    sources = [p for p in sorted(package_dir.glob("*.go")) if not p.name.endswith("_test.go")]
+    if not sources:
+        fail(CompatError(f"traefik_build: package {package} in {where} has no Go files"))
+    names = {
+        m.group(1).decode() for p in sources for m in [_PACKAGE_CLAUSE.search(p.read_bytes())] if m
+    }
+    if names and "main" not in names:
+        fail(
+            CompatError(
+                f"traefik_build: package {package} in {where} is package "
+                f"{', '.join(sorted(names))}, not a command (package main)"
+            )
+        )
 
 
 @pytest.fixture(scope="session")
@@ -142,9 +202,11 @@ def traefik_build(traefik_compat: CompatSession) -> Callable[..., ServiceBuild]:
         name: str | None = None,
         linkage_var: str | None = "main.linkage",
     ) -> ServiceBuild:
-        with clear_errors():
+        module_dir = Path(module_dir)
+        _check_package(module_dir, package)
+        try:
             request = gobuild.BuildRequest(
-                Path(module_dir),
+                module_dir,
                 package=package,
                 linkage=linkage,
                 tags=tuple(tags),
@@ -153,6 +215,10 @@ def traefik_build(traefik_compat: CompatSession) -> Callable[..., ServiceBuild]:
                 output_name="app",
                 linkage_var=linkage_var,
             )
+        except (TypeError, ValueError) as error:
+            # Bad arguments (unknown linkage, env setting CGO_ENABLED...): one line.
+            fail(CompatError(f"traefik_build: {error}"))
+        with clear_errors():
             binary = traefik_compat.build_go(request)
             check = images.self_probe() if healthcheck == "self-probe" else healthcheck
             assert not isinstance(check, str)
@@ -160,16 +226,130 @@ def traefik_build(traefik_compat: CompatSession) -> Callable[..., ServiceBuild]:
                 base,
                 binary,
                 name=name
-                or f"{Path(module_dir).name}-{linkage}" + ("-" + "-".join(tags) if tags else ""),
+                or f"{module_dir.name}-{linkage}" + ("-" + "-".join(tags) if tags else ""),
                 ports=ports,
                 healthcheck=check,
             )
             prediction = gobuild.predict_start(
                 binary.elf, base.files, image_glibc=_glibc_version(base)
             )
-            return ServiceBuild(base, binary, image, prediction)
+            return ServiceBuild(base, binary, image, prediction, tuple(ports))
 
     return build
+
+
+class Gateway(Stack):
+    """What ``traefik_gateway`` returns: a started :class:`Stack` with ready clients.
+
+    Every client connects to Traefik on 127.0.0.1 and presents the route's host
+    name as SNI (TLS options are chosen by SNI), with the session PKI's client
+    certificate unless told otherwise.
+    """
+
+    app_host = traefik.APP_HOST
+    grpc_host = traefik.GRPC_HOST
+
+    def tls_probe(
+        self,
+        host: str = traefik.APP_HOST,
+        path: str | None = None,
+        *,
+        bad: str | None = None,
+        max_version: ssl.TLSVersion | None = None,
+        timeout: float = 5.0,
+    ) -> TlsProbe:
+        """One raw TLS connection and one GET: negotiated version, cipher, ALPN, status.
+
+        ``bad`` presents one of the PKI's bad clients instead ("no-certificate",
+        "expired", ...); ``max_version`` caps the client (e.g. ``ssl.TLSVersion.TLSv1_2``).
+        """
+        with clear_errors():
+            context = self.pki.client_context(bad, max_version=max_version)
+        return probe_tls(
+            self.https_port,
+            context,
+            sni=host,
+            path=path or self.service_specs[0].health_path,
+            timeout=timeout,
+        )
+
+    def grpc_client(self, host: str = traefik.GRPC_HOST) -> GrpcClient:
+        """A gRPC channel through Traefik with mTLS (``.channel`` for your own stubs,
+        ``.health()`` for grpc.health.v1); needs ``grpc_port=`` on the service."""
+        return GrpcClient(
+            self.https_port,
+            host,
+            root_pem=self.pki.root.cert_pem.bytes(),
+            cert_chain_pem=self.pki.client.chain_pem.bytes(),
+            key_pem=self.pki.client.key_pem.bytes(),
+        )
+
+
+_SPEC_FIELDS = tuple(f.name for f in dataclasses.fields(ServiceSpec))
+ServiceLike = ServiceSpec | ServiceBuild | str | Mapping[str, Any]
+
+
+def _service_spec(index: int, service: ServiceLike, defaults: Mapping[str, Any]) -> ServiceSpec:
+    """A ServiceSpec from a build, an image tag or a dict, so tests need no internals.
+
+    Unlike a bare ServiceSpec (the sample's three ports), these default to one HTTP
+    port: the build's first port, else 8080; gRPC and admin ports only when given.
+    """
+    if isinstance(service, ServiceSpec):
+        return service
+    options = dict(service) if isinstance(service, Mapping) else {"image": service}
+    unknown = sorted(set(options) - set(_SPEC_FIELDS))
+    if unknown:
+        fail(
+            CompatError(
+                f"traefik_gateway: unknown service key {', '.join(unknown)}; "
+                f"valid: {', '.join(_SPEC_FIELDS)}"
+            )
+        )
+    image = options.pop("image", None)
+    if image is None:
+        fail(CompatError("traefik_gateway: a service dict needs 'image' (a build or a tag)"))
+    values: dict[str, Any] = {"alias": "app" if index == 0 else f"app-{index + 1}", **defaults}
+    if isinstance(image, ServiceBuild):
+        if values.get("http_port") is None and image.ports:
+            values["http_port"] = image.ports[0]
+        image = image.tag
+    values.update(options)
+    values["http_port"] = values.get("http_port") or 8080
+    values["args"] = tuple(values.get("args") or ())
+    values["env"] = dict(values.get("env") or {})
+    return ServiceSpec(image=str(image), **values)
+
+
+def _not_ready_hint(stack: Stack) -> str:
+    """Why a running service's health path did not answer 200, from one more request.
+
+    Only for services still running: an exited one is already explained by the
+    stack's message (exit code, runtime error) and its log tail.
+    """
+    for service in stack.services.values():
+        spec = service.spec
+        if spec.http_port is None:
+            continue
+        try:
+            service.container.reload()
+            if service.container.attrs["State"]["Status"] != "running":
+                continue
+        except docker.errors.DockerException:
+            continue
+        try:
+            status = requests.get(service.url(spec.http_port, spec.health_path), timeout=2)
+        except (requests.RequestException, CompatError, KeyError):
+            return (
+                f"nothing answers on container port {spec.http_port} of service "
+                f"{spec.alias!r}: check http_port= (the port the service listens on)"
+            )
+        if status.status_code != 200:
+            return (
+                f"{spec.health_path} on service {spec.alias!r} answers HTTP "
+                f"{status.status_code}: check health_path= (the service's health endpoint)"
+            )
+    return ""
 
 
 @pytest.fixture(scope="session")
@@ -177,31 +357,53 @@ def traefik_gateway(
     traefik_compat: CompatSession,
     traefik_pki: SessionPKI,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Callable[..., Stack]]:
+) -> Iterator[Callable[..., Gateway]]:
     """Start Traefik with mTLS in front of services: ``traefik_gateway(base, services)``.
 
-    ``services`` are :class:`ServiceSpec` (or image tags); ``backends`` overrides the
-    default routes (app.compat.test -> HTTP port, grpc.compat.test -> gRPC port).
-    The returned :class:`Stack` is started and ready; it is torn down at session end
-    or with ``stack.close()``.
+    ``services`` are builds from ``traefik_build``, image tags, dicts of service
+    options (``{"image": build, "alias": ..., "http_port": ...}``) or
+    :class:`ServiceSpec`. Keyword options apply to every non-ServiceSpec service:
+    ``http_port`` (default: the build's first port, else 8080), ``grpc_port`` and
+    ``admin_port`` (default none), ``health_path``, ``args``, ``env``. Routes:
+    ``app.compat.test`` -> the first service's HTTP port, ``grpc.compat.test`` -> its
+    gRPC port (h2c); ``backends`` replaces them. The returned :class:`Gateway` is
+    started and ready (bounded by ``ready_timeout`` per container); it is torn down
+    at session end or with ``gateway.close()``.
     """
     stacks: list[Stack] = []
 
     def gateway(
         base: BaseImage,
-        services: Sequence[ServiceSpec | str],
+        services: Sequence[ServiceLike],
         *,
+        http_port: int | None = None,
+        grpc_port: int | None = None,
+        admin_port: int | None = None,
+        health_path: str = "/healthz",
+        args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
         backends: Sequence[traefik.Backend] | None = None,
         plugin: traefik.LocalPlugin | None = None,
         plugin_dir: Path | None = None,
         extra_dynamic: Mapping[str, Any] | None = None,
         health_interval: str = "1s",
-    ) -> Stack:
-        specs = [ServiceSpec(s) if isinstance(s, str) else s for s in services]
+        ready_timeout: float = READY_TIMEOUT_S,
+    ) -> Gateway:
+        if isinstance(services, (str, ServiceBuild, ServiceSpec, Mapping)) or not services:
+            fail(CompatError("traefik_gateway: services must be a non-empty list"))
+        defaults = {
+            "http_port": http_port,
+            "grpc_port": grpc_port,
+            "admin_port": admin_port,
+            "health_path": health_path,
+            "args": tuple(args),
+            "env": dict(env or {}),
+        }
+        specs = [_service_spec(i, s, defaults) for i, s in enumerate(services)]
         with clear_errors():
             traefik_image = traefik_compat.traefik_image(base)
             label = f"{traefik_compat.worker_id}-{base.name}-{len(stacks)}"
-            stack = Stack(
+            stack = Gateway(
                 identity=traefik_compat.identity,
                 label=label,
                 workdir=tmp_path_factory.mktemp(f"stack-{base.name}"),
@@ -213,10 +415,21 @@ def traefik_gateway(
                 plugin_dir=plugin_dir,
                 extra_dynamic=extra_dynamic,
                 health_interval=health_interval,
+                ready_timeout=ready_timeout,
                 progress=traefik_compat.progress,
             )
             stacks.append(stack)
-            stack.start()
+            try:
+                stack.start()
+            except StackError as error:
+                hint = _not_ready_hint(stack)
+                if not traefik_compat.settings.keep:
+                    # A stack that never came up is of no use to later tests: free
+                    # its containers now rather than at session end.
+                    stack.close()
+                if hint:
+                    raise StackError(f"{error.message}; {hint}", detail=error.detail) from None
+                raise
             return stack
 
     yield gateway

@@ -196,20 +196,13 @@ def wait_health_status(
 
 
 def container_exit(container: Any, *, timeout: float) -> tuple[int | None, float | None]:
-    """Wait (bounded) for a container to exit; its exit code and the seconds taken."""
-    code: int | None = None
-
-    def check() -> bool:
-        nonlocal code
-        container.reload()
-        state = container.attrs.get("State") or {}
-        if state.get("Status") in ("exited", "dead"):
-            code = int(state.get("ExitCode", -1))
-            return True
-        return False
-
-    seconds = wait_for(check, timeout=timeout, interval=0.01)
-    return code, seconds
+    """Block (bounded) until a container exits: its exit code and the seconds taken."""
+    started = time.monotonic()
+    try:
+        result = container.wait(timeout=timeout)
+    except (requests.RequestException, docker.errors.DockerException):
+        return None, None
+    return int(result.get("StatusCode", -1)), time.monotonic() - started
 
 
 def summary_line(values: Mapping[str, Any]) -> str:

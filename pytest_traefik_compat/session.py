@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from pytest_traefik_compat import __version__, engine, gobuild, images, traefik
+from pytest_traefik_compat import __version__, engine, gobuild, images, report, traefik
 from pytest_traefik_compat.bases import BaseFacts, BaseImage, BaseImages
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.records import Record
@@ -53,6 +53,9 @@ class CompatSession:
         self.records: list[Record] = []
         self._bases: dict[str, BaseImage] = {}
         self._current_test = ""
+        self.report_paths: report.ReportPaths | None = None
+        self.report_error = ""
+        self.report_seconds = 0.0
         worker_input: dict[str, Any] | None = getattr(config, "workerinput", None)
         if worker_input and RUN_ID_INPUT in worker_input:
             run = worker_input[RUN_ID_INPUT]
@@ -144,6 +147,51 @@ class CompatSession:
         if not self.settings.keep:
             with contextlib.suppress(CompatError):
                 engine.remove_resources(run_id=self.identity.run_id)
+        self.write_report()
+
+    # ---- report
+    @property
+    def base_names(self) -> list[str]:
+        return [spec.name for spec in self.settings.images]
+
+    def write_report(self) -> None:
+        if not self.records:
+            return
+        meta = {
+            "run_id": self.identity.run_id,
+            "bases": self.base_names,
+            "command_line": list(self.config.invocation_params.args),
+            "versions": self.versions,
+        }
+        started = time.monotonic()
+        try:
+            self.report_paths = report.write_reports(
+                self.records, self.settings.report_dir, meta=meta
+            )
+        except CompatError as error:
+            self.report_error = str(error)
+            return
+        self.report_seconds = time.monotonic() - started
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.settings.enabled or is_xdist_worker(self.config):
+            return
+        if self.records:
+            terminalreporter.section("traefik-compat")
+            for line in report.terminal_tables(self.records, bases=self.base_names):
+                terminalreporter.write_line(line)
+        if self.report_paths is not None:
+            terminalreporter.write_line(
+                f"report: {self.report_paths.html} (also report.json, report.md; "
+                f"written in {self.report_seconds * 1000:.0f} ms)"
+            )
+        if self.report_error:
+            terminalreporter.write_line(f"report not written: {self.report_error}", red=True)
+        if self.settings.keep and self.records:
+            terminalreporter.write_line(
+                "--traefik-keep: containers of this run were kept; remove them with "
+                f"`python -m pytest_traefik_compat cleanup --run {self.identity.run_id}`"
+            )
 
     # ---- records
     def new_record(self, base: str, check: str, *, variant: str = "") -> Record:

@@ -159,8 +159,9 @@ def test_startup_latency(
         container = compat_stack.run_container(floor_build.tag, f"floor-{index}")
         try:
             code, _ = probes.container_exit(container, timeout=START_TIMEOUT_S)
-            assert code == 0, f"the floor program exited with {code}"
             floor.append((time.monotonic() - started) * 1000)
+            assert code == 0, f"the floor program exited with {code}"
+            assert b"ok" in container.logs(), "the floor program printed nothing"
         finally:
             container.remove(force=True)
     record.add_samples("direct", direct, "ms")
@@ -170,7 +171,7 @@ def test_startup_latency(
     record.details["definition"] = (
         "container create+start to first 200 on /healthz (direct: published port; traefik: "
         f"through the gateway, health-check interval {compat_stack.health_interval}); "
-        "floor: create+start of a trivial static program to its exit"
+        "floor: create+start of a trivial static program to its exit (engine wait)"
     )
 
 
@@ -361,25 +362,43 @@ def test_healthcheck_styles(compat_stack: Stack, traefik_record: RecordFactory) 
 
 
 def test_health_alignment(compat_stack: Stack, traefik_record: RecordFactory) -> None:
+    """Flip the service unhealthy: Traefik's health check must take it out of rotation.
+
+    The probe path is an API route, not /healthz: /healthz itself answers 503 when
+    unhealthy, which would look like removal before Traefik noticed anything.
+    """
     record = traefik_record("alignment")
     service = compat_stack.services["app"]
     record.figure("health_interval", compat_stack.health_interval)
     with compat_stack.https_client() as client:
 
         def gateway_status() -> int:
-            return client.get("/healthz", timeout=2).status_code
+            return client.get("/api/fib/10", timeout=2).status_code
 
         assert gateway_status() == 200
+        flipped = time.monotonic()
         requests.post(
             service.url(8081, "/admin/health?state=unhealthy"), timeout=5
         ).raise_for_status()
+        still_routed = gateway_status() == 200  # right after the flip Traefik has not looked yet
         removed = probes.wait_for(lambda: gateway_status() == 503, timeout=ALIGNMENT_TIMEOUT_S)
+        if removed is not None:
+            removed = time.monotonic() - flipped
+        removed_status = requests.get(
+            compat_stack.admin_url("/api/http/services/app@file"), timeout=5
+        ).json()
         requests.post(
             service.url(8081, "/admin/health?state=healthy"), timeout=5
         ).raise_for_status()
+        healed = time.monotonic()
         restored = probes.wait_for(lambda: gateway_status() == 200, timeout=ALIGNMENT_TIMEOUT_S)
+        if restored is not None:
+            restored = time.monotonic() - healed
     record.figure("removed_after", round(removed * 1000) if removed is not None else None, "ms")
     record.figure("restored_after", round(restored * 1000) if restored is not None else None, "ms")
+    record.figure("routed_right_after_flip", still_routed)
+    record.details["server_status_when_removed"] = removed_status.get("serverStatus")
+    record.details["flip_to_removed_wall_s"] = round(time.monotonic() - flipped, 3)
     assert removed is not None, "Traefik kept routing to an unhealthy service"
     assert restored is not None, "Traefik did not route again after the service recovered"
 

@@ -1,0 +1,494 @@
+"""The report: schema, tables, merging shards, and a self-contained, escaped HTML page.
+
+The records are a real two-base run (tests/unit/data/records-sample.json) plus a
+fabricated startup-latency check, which the sample lacks.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import re
+import stat
+import sys
+from collections.abc import Sequence
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from pytest_traefik_compat import report
+from pytest_traefik_compat.errors import CompatError
+from pytest_traefik_compat.records import SCHEMA_VERSION, Record
+
+DATA = Path(__file__).parent / "data" / "records-sample.json"
+BASES = ["alpine", "distroless"]
+META = {
+    "run_id": "0fcd7d468160",
+    "bases": BASES,
+    "command_line": ["pytest", "--traefik-images=alpine,distroless"],
+}
+GLIBC_LOADER = "fails: no /lib64/ld-linux-x86-64.so.2"
+MUSL_LOADER = "fails: no /lib/ld-musl-x86_64.so.1"
+
+
+# ---- fixtures and helpers (the browser test uses them too)
+
+
+def latency_record(base: str, template: Record, *, seed: int, shift: float = 0.0) -> Record:
+    """A plausible startup-latency record: direct ~600 ms, Traefik ~1100 ms, floor ~350 ms."""
+    rng = random.Random(seed)
+    record = Record(
+        base=base,
+        check="startup-latency",
+        provenance=dict(template.provenance),
+        versions=dict(template.versions),
+        outcome="passed",
+        test_id=f"test_compat.py::test_startup_latency[{base}]",
+        worker="main",
+        seconds=12.5,
+    )
+    record.add_samples("direct", [rng.gauss(600 + shift, 40) for _ in range(5)], "ms")
+    record.add_samples("traefik", [rng.gauss(1100 + shift, 60) for _ in range(5)], "ms")
+    record.add_samples("floor", [rng.gauss(350, 20) for _ in range(5)], "ms")
+    record.figure("samples", 5, "count")
+    record.details["definition"] = "container create+start to first 200 on /healthz"
+    return record
+
+
+def sample_records() -> list[Record]:
+    records = [Record.from_json(item) for item in json.loads(DATA.read_text())]
+    for seed, base in enumerate(BASES):
+        template = next(r for r in records if r.base == base)
+        records.append(latency_record(base, template, seed=seed, shift=40.0 * seed))
+    return records
+
+
+@pytest.fixture
+def records() -> list[Record]:
+    return sample_records()
+
+
+@pytest.fixture
+def document(records: list[Record]) -> dict[str, Any]:
+    return report.build_report(records, meta=META)
+
+
+class Elements(HTMLParser):
+    """Every start tag with its attributes and the ids of the elements around it."""
+
+    VOID = frozenset({"meta", "link", "br", "img", "input", "hr", "source", "wbr"})
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.stack: list[tuple[str, dict[str, str]]] = []
+        self.found: list[tuple[str, dict[str, str], list[str]]] = []
+        self.feed(text)
+        self.close()
+
+    def _record(self, tag: str, attrs: list[tuple[str, str | None]]) -> dict[str, str]:
+        values = {k: v or "" for k, v in attrs}
+        around = [a["id"] for _, a in self.stack if a.get("id")]
+        self.found.append((tag, values, around))
+        return values
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = self._record(tag, attrs)
+        if tag not in self.VOID:
+            self.stack.append((tag, values))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._record(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        for position in range(len(self.stack) - 1, -1, -1):
+            if self.stack[position][0] == tag:
+                del self.stack[position:]
+                return
+
+    def by_id(self, element_id: str) -> tuple[str, dict[str, str]] | None:
+        return next(((t, a) for t, a, _ in self.found if a.get("id") == element_id), None)
+
+    def inside(self, element_id: str, tag: str, css: str = "") -> list[dict[str, str]]:
+        return [
+            a
+            for t, a, around in self.found
+            if t == tag and element_id in around and (not css or css in a.get("class", "").split())
+        ]
+
+    def with_class(self, tag: str, css: str) -> list[dict[str, str]]:
+        return [a for t, a, _ in self.found if t == tag and css in a.get("class", "").split()]
+
+
+def assert_report_elements(page: str, bases: Sequence[str]) -> Elements:
+    """The charts and tables a reader expects, found by element: one bar per base."""
+    dom = Elements(page)
+    for chart in ("chart-latency", "chart-rss", "chart-size"):
+        found = dom.by_id(chart)
+        assert found is not None and found[0] == "svg", f"no <svg id={chart}>"
+        groups = dom.inside(chart, "g", "series-base")
+        assert [g["data-base"] for g in groups] == list(bases), chart
+    assert len(dom.inside("chart-latency", "rect", "bar-direct")) == len(bases)
+    assert len(dom.inside("chart-latency", "rect", "bar-traefik")) == len(bases)
+    assert len(dom.inside("chart-latency", "line", "floor")) == len(bases)
+    assert len(dom.inside("chart-rss", "rect", "bar")) == len(bases)
+    assert len(dom.inside("chart-size", "rect", "bar")) == len(bases)
+    matrix = dom.by_id("start-matrix")
+    assert matrix is not None and matrix[0] == "table"
+    assert len(dom.inside("start-matrix", "tr")) == len(bases) + 1  # header + one per base
+    assert len(dom.with_class("table", "report-table")) >= 7
+    return dom
+
+
+def one_line(error: pytest.ExceptionInfo[CompatError]) -> str:
+    text = str(error.value)
+    assert "\n" not in text, text
+    return text
+
+
+# ---- the document and its schema
+
+
+def test_document_validates_against_the_schema(document: dict[str, Any]) -> None:
+    schema = report.load_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    validator.validate(document)
+    assert document["schema_version"] == SCHEMA_VERSION
+    assert document["bases"] == BASES
+    assert document["meta"]["run_id"] == "0fcd7d468160"
+    assert document["meta"]["versions"] == {
+        "plugin": "0.1.0",
+        "go": "go1.26.8",
+        "traefik": "3.7.15",
+    }
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", document["generated_at"])
+    latency = next(r for r in document["records"] if r["check"] == "startup-latency")
+    assert len(latency["samples"]["direct"]) == 5 and latency["sample_units"]["direct"] == "ms"
+    assert latency["figures"]["direct_median"]["unit"] == "ms"
+    assert latency["provenance"]["source"] == "local"
+
+
+def test_schema_rejects_what_is_not_a_report(document: dict[str, Any]) -> None:
+    validator = jsonschema.Draft202012Validator(report.load_schema())
+    broken = copy.deepcopy(document)
+    broken["records"][0]["figures"]["size"] = 3140227  # a bare number lost its unit
+    assert not validator.is_valid(broken)
+    broken = copy.deepcopy(document)
+    broken["records"][0]["samples"] = {"direct": ["fast"]}
+    assert not validator.is_valid(broken)
+
+
+def test_records_sort_by_base_order_check_and_linkage(records: list[Record]) -> None:
+    shuffled = list(reversed(records))
+    random.Random(3).shuffle(shuffled)
+    first = report.build_report(records, meta=META, generated_at="2026-01-01T00:00:00Z")
+    second = report.build_report(shuffled, meta=META, generated_at="2026-01-01T00:00:00Z")
+    assert first == second  # how xdist workers deliver records does not matter
+    keys = [(r["base"], r["check"], r["variant"]) for r in first["records"]]
+    assert keys[:6] == [
+        ("alpine", "image-facts", ""),
+        ("alpine", "start-matrix", "static"),
+        ("alpine", "start-matrix", "glibc"),
+        ("alpine", "start-matrix", "musl"),
+        ("alpine", "startup-latency", ""),
+        ("alpine", "memory", ""),
+    ]
+    assert keys[len(keys) // 2][0] == "distroless"
+    # The configured order wins over the order records arrive in.
+    flipped = report.build_report(records, meta={"bases": ["distroless", "alpine"]})
+    assert flipped["bases"] == ["distroless", "alpine"]
+    assert flipped["records"][0]["base"] == "distroless"
+
+
+def test_non_finite_numbers_become_null(records: list[Record]) -> None:
+    records[0].figure("size", float("nan"), "bytes")
+    records[0].samples["odd"] = [1.0, float("inf")]
+    document = report.build_report(records, meta=META)
+    assert document["records"][0]["figures"]["size"]["value"] is None
+    assert document["records"][0]["samples"]["odd"] == [1.0, None]
+    json.dumps(document, allow_nan=False)
+
+
+def test_written_report_loads_back(tmp_path: Path, records: list[Record]) -> None:
+    paths = report.write_reports(records, tmp_path / "out" / "nested", meta=META)
+    assert [p.name for p in paths] == ["report.json", "report.md", "report.html"]
+    document, loaded = report.load_report(paths.json)
+    assert document["bases"] == BASES
+    assert [r.to_json() for r in loaded] == document["records"]
+    assert sorted(r.key for r in loaded) == sorted(r.key for r in records)
+    # Atomic writes leave no temporary files behind; reports are world-readable.
+    assert sorted(p.name for p in paths.json.parent.iterdir()) == sorted(p.name for p in paths)
+    assert stat.S_IMODE(paths.html.stat().st_mode) == 0o644
+
+
+def test_load_report_works_without_jsonschema(
+    tmp_path: Path, records: list[Record], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = report.write_reports(records, tmp_path, meta=META)
+    monkeypatch.setitem(sys.modules, "jsonschema", None)  # import now raises ImportError
+    _, loaded = report.load_report(paths.json)
+    assert len(loaded) == len(records)
+
+
+def test_unwritable_directory_is_one_clear_line(tmp_path: Path, records: list[Record]) -> None:
+    # Tests run as root, which chmod does not stop: a directory under a file does.
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    target = blocker / "reports"
+    with pytest.raises(CompatError) as error:
+        report.write_reports(records, target, meta=META)
+    line = one_line(error)
+    assert str(target) in line and "--traefik-report-dir" in line
+
+
+# ---- the tables
+
+
+def test_markdown_tables_have_a_row_per_base(document: dict[str, Any]) -> None:
+    text = report.render_markdown(document)
+    rows = [line for line in text.splitlines() if line.startswith("|")]
+    assert "| base | static | glibc | musl |" in rows
+    assert f"| alpine | starts | {GLIBC_LOADER} | starts |" in rows
+    assert f"| distroless | starts | {GLIBC_LOADER} | {MUSL_LOADER} |" in rows
+    assert (
+        "| base | size | layers | libc | shell | tools | CA certs | user | tzdata | files | OS |"
+        in rows
+    )
+    assert any(
+        r.startswith("| alpine | 3.1 MB | 1 | musl 1.2.3 | busybox | wget | yes |") for r in rows
+    )
+    assert any(r.startswith("| distroless | 2.1 MB | 1 | none | - | none | yes |") for r in rows)
+    latency = next(r for r in rows if r.startswith("| alpine | ") and " ms |" in r)
+    cells = [c.strip() for c in latency.strip("|").split("|")]
+    assert cells[0] == "alpine" and all(c.endswith(" ms") for c in cells[1:6])
+    assert cells[6] == "22.3 MB" and cells[7] == "3.1 MB"
+    assert any("| 6/6 + no-SNI/unknown-SNI |" in r and r.startswith("| alpine") for r in rows)
+    assert "| alpine | unavailable | works | works | works | healthy | 4 ms |" in rows
+    assert "| distroless | 1s | 5 ms | 5 ms |" in rows
+    for title in (
+        "Image facts",
+        "Start matrix",
+        "Startup latency, memory and size",
+        "TLS, mTLS and gRPC through Traefik",
+        "Health and metrics audit",
+        "HEALTHCHECK styles",
+        "Health alignment with Traefik",
+    ):
+        assert f"\n## {title}\n" in text
+        table = text.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+        body = [line for line in table.splitlines() if line.startswith("|")]
+        header_cells = body[0].count(" | ")
+        assert [line.split(" | ")[0] for line in body[2:]] == ["| alpine", "| distroless"]
+        assert all(line.count(" | ") == header_cells for line in body[2:]), title
+    assert "alpine (local) is musl+BusyBox from Debian packages, not Alpine Linux" in text
+
+
+def test_terminal_tables_fit_100_columns(records: list[Record]) -> None:
+    lines = report.terminal_tables(records, bases=BASES)
+    assert max(len(line) for line in lines) <= 100
+    text = "\n".join(lines)
+    for title in ("Image facts", "Start matrix", "Startup latency, memory and size"):
+        assert title in lines
+    assert re.search(rf"^distroless +starts +{re.escape(GLIBC_LOADER)} +{MUSL_LOADER}$", text, re.M)
+    assert re.search(
+        r"^alpine +TLSv1\.3 +refused +h2 +100/100 .*6/6 \+ no-SNI/unknown-SNI", text, re.M
+    )
+    assert re.search(
+        r"^alpine +\d+ ms +\d+ ms +\d+ ms +\d+ ms +\d+ ms +22\.3 MB +3\.1 MB$", text, re.M
+    )
+    assert (
+        "provenance: alpine (local) is musl+BusyBox from Debian packages, not Alpine Linux" in lines
+    )
+
+
+def test_terminal_tables_stay_narrow_with_long_values(records: list[Record]) -> None:
+    long_base = "registry.example.com/team/golden-base-image-with-a-long-name"
+    for record in records:
+        if record.base == "distroless":
+            record.base = long_base
+    matrix = next(r for r in records if r.check == "start-matrix" and r.variant == "musl")
+    matrix.figure("predicted", "starts").figure("observed", "fails")
+    matrix.figure("observed_reason", "Error relocating /app: some_symbol: symbol not found " * 3)
+    custom = Record(base="alpine", check="my-latency-probe")
+    for index in range(30):
+        custom.figure(f"figure_number_{index}", index * 1.5, "ms")
+    records.append(custom)
+    lines = report.terminal_tables(records)
+    assert max(len(line) for line in lines) <= 100
+    assert "my-latency-probe" in lines
+
+
+def test_missing_data_shows_as_dash(records: list[Record]) -> None:
+    kept = [r for r in records if not (r.base == "distroless" and r.check in ("memory", "tls"))]
+    lines = report.terminal_tables(kept, bases=BASES)
+    assert any(re.fullmatch(r"distroless +(\d+ ms +){5}- +2\.1 MB", line) for line in lines)
+    tls = next(line for line in lines if line.startswith("distroless") and "100/100" in line)
+    assert tls.split()[1:4] == ["-", "-", "-"]
+
+
+def test_unknown_checks_get_a_generic_table(records: list[Record]) -> None:
+    for base, value in (("alpine", 12.4), ("distroless", 8.5)):
+        extra = Record(base=base, check="cold-query", outcome="passed")
+        extra.figure("p50", value, "ms").figure("rows", 3, "count").figure("cached", True)
+        records.append(extra)
+    document = report.build_report(records, meta=META)
+    text = report.render_markdown(document)
+    assert "## cold-query" in text
+    assert "| base | p50 | rows (count) | cached |" in text
+    assert "| alpine | 12 ms | 3 | yes |" in text
+    assert "| distroless | 8.5 ms | 3 | yes |" in text
+    lines = report.terminal_tables(records)
+    assert "cold-query" in lines
+    dom = Elements(report.render_html(document))
+    assert dom.by_id("table-check-cold-query") is not None
+
+
+def test_terminal_gets_no_escape_sequences(records: list[Record]) -> None:
+    facts = next(r for r in records if r.check == "image-facts")
+    facts.figure("libc", "\x1b[31mred\x1b[0m\x07").figure("default_user", "root\r\nuser")
+    text = "\n".join(report.terminal_tables(records))
+    assert "\x1b" not in text and "\x07" not in text and "\r" not in text
+    assert "?[31mred?[0m?" in text and "root user" in text
+
+
+def test_failed_checks_are_listed(records: list[Record]) -> None:
+    next(r for r in records if r.check == "tls" and r.base == "alpine").outcome = "failed"
+    lines = report.terminal_tables(records)
+    assert any(line.startswith("not passed: alpine tls (failed)") for line in lines)
+
+
+# ---- merging CI shards
+
+
+def _shards(tmp_path: Path, records: list[Record]) -> list[Path]:
+    paths: list[Path] = []
+    for base in BASES:
+        mine = [r for r in records if r.base == base]
+        meta = {**META, "bases": [base], "shard": {"index": len(paths) + 1, "count": 2}}
+        paths.append(report.write_reports(mine, tmp_path / base, meta=meta).json)
+    return paths
+
+
+def test_merging_shards_equals_one_combined_run(tmp_path: Path, records: list[Record]) -> None:
+    combined = report.build_report(records, meta=META)
+    merged = report.merge_reports(_shards(tmp_path, records))
+    assert merged["records"] == combined["records"]
+    assert merged["bases"] == BASES
+    assert [m["bases"] for m in merged["meta"]["merged_from"]] == [["alpine"], ["distroless"]]
+    assert merged["meta"]["versions"] == combined["meta"]["versions"]
+    jsonschema.Draft202012Validator(report.load_schema()).validate(merged)
+
+
+def test_merge_command_writes_the_three_files(tmp_path: Path, records: list[Record]) -> None:
+    paths = report.merge_command(_shards(tmp_path, records), tmp_path / "merged")
+    assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
+    _, loaded = report.load_report(paths.json)
+    assert len(loaded) == len(records)
+    assert "distroless" in paths.markdown.read_text()
+
+
+def test_merge_refuses_a_base_in_two_shards(tmp_path: Path, records: list[Record]) -> None:
+    first = report.write_reports(records, tmp_path / "a", meta=META).json
+    second = report.write_reports(
+        [r for r in records if r.base == "alpine"], tmp_path / "b", meta=META
+    ).json
+    with pytest.raises(CompatError) as error:
+        report.merge_reports([first, second])
+    assert one_line(error).startswith(f"base alpine appears in shard {first} and {second}")
+
+
+def test_merge_refuses_another_schema_version(tmp_path: Path, records: list[Record]) -> None:
+    first, second = _shards(tmp_path, records)
+    document = json.loads(second.read_text())
+    document["schema_version"] = SCHEMA_VERSION + 1
+    second.write_text(json.dumps(document))
+    with pytest.raises(CompatError) as error:
+        report.merge_reports([first, second])
+    line = one_line(error)
+    assert str(second) in line and f"schema version {SCHEMA_VERSION + 1}" in line
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ('{"schema_version": 1, "records": [', "invalid JSON"),
+        ("[1, 2, 3]", "no schema_version"),
+        (b"\xff\xfe\x00", "not UTF-8"),
+        ('{"schema_version": 1, "bases": [], "records": []}', "required property"),
+    ],
+)
+def test_merge_refuses_what_is_not_a_report(
+    tmp_path: Path, records: list[Record], content: str | bytes, reason: str
+) -> None:
+    first, _ = _shards(tmp_path, records)
+    bad = tmp_path / "bad.json"
+    if isinstance(content, bytes):
+        bad.write_bytes(content)
+    else:
+        bad.write_text(content)
+    with pytest.raises(CompatError) as error:
+        report.merge_reports([first, bad])
+    line = one_line(error)
+    assert line.startswith(f"shard {bad} is not a report: ") and reason in line
+
+
+def test_merge_refuses_a_missing_file_and_nothing(tmp_path: Path) -> None:
+    with pytest.raises(CompatError) as error:
+        report.merge_reports([tmp_path / "nope.json"])
+    assert "nope.json is not a report" in one_line(error)
+    with pytest.raises(CompatError):
+        report.merge_reports([])
+
+
+# ---- the HTML page
+
+
+def test_html_has_the_charts_and_tables(document: dict[str, Any]) -> None:
+    page = report.render_html(document)
+    dom = assert_report_elements(page, BASES)
+    cells = dom.inside("start-matrix", "td", "fails")
+    assert len(cells) == 3 and all("observed fails" in c["title"] for c in cells)
+    assert len(dom.inside("start-matrix", "td", "starts")) == 3
+
+
+def test_html_is_self_contained(document: dict[str, Any]) -> None:
+    page = report.render_html(document)
+    dom = Elements(page)
+    for tag, attrs, _ in dom.found:
+        for name in ("src", "href", "action", "srcset", "poster", "data"):
+            value = attrs.get(name, "")
+            assert not re.match(r"\s*(https?:)?//", value), (tag, name, value)
+        assert tag not in ("script", "link", "iframe", "object", "embed", "img"), tag
+    assert "@import" not in page
+    assert not re.search(r"url\(\s*['\"]?\s*(https?:)?//", page)
+    assert "default-src 'none'" in page  # the browser may not fetch anything either
+
+
+def test_html_and_markdown_escape_values_from_containers(records: list[Record]) -> None:
+    attack = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    target = next(r for r in records if r.check == "image-facts" and r.base == "alpine")
+    target.figure("os_name", attack).figure("shell", attack)
+    health = next(r for r in records if r.check == "health-metrics" and r.base == "alpine")
+    health.details["findings"] = [attack]
+    health.figure("findings", 1, "count")
+    matrix = next(r for r in records if r.check == "start-matrix" and r.variant == "glibc")
+    matrix.figure("prediction_reason", attack).figure("observed_reason", attack)
+    records.append(Record(base='evil"><script>x</script>', check="memory"))
+    document = report.build_report(records, meta={**META, "command_line": [attack]})
+    page = report.render_html(document)
+    assert "<script" not in page.lower()
+    assert "<img" not in page.lower()
+    assert "&lt;script&gt;" in page
+    markdown = report.render_markdown(document)
+    assert "<script" not in markdown.lower() and "<img" not in markdown.lower()
+
+
+def test_html_report_size(tmp_path: Path, records: list[Record]) -> None:
+    paths = report.write_reports(records, tmp_path, meta=META)
+    assert 5_000 < paths.html.stat().st_size < 200_000
