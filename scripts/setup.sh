@@ -30,6 +30,8 @@ command -v musl-gcc >/dev/null || missing+=(musl-tools)
 command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
 command -v gcc >/dev/null || missing+=(gcc)
 command -v make >/dev/null || missing+=(make)
+# The report test looks at report.html in a real headless browser.
+command -v chromium >/dev/null || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 
 if ! docker info >/dev/null 2>&1; then

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,3 +45,25 @@ def cache_dir() -> Path:
 @pytest.fixture(scope="session")
 def base_images(cache_dir: Path, run_identity: engine.RunIdentity) -> BaseImages:
     return BaseImages(cache_dir, run_identity, progress=print)
+
+
+def _go_env(name: str) -> str:
+    done = subprocess.run(["go", "env", name], capture_output=True, text=True, check=False)
+    return done.stdout.strip()
+
+
+# pytester points HOME at its temporary directory; without these the runs it starts
+# would rebuild every base and download every Go module into an empty cache.
+_REAL_CACHES = {
+    "PYTEST_TRAEFIK_CACHE_DIR": str(default_cache_dir()),
+    "GOCACHE": _go_env("GOCACHE"),
+    "GOMODCACHE": _go_env("GOMODCACHE"),
+    "GOPATH": _go_env("GOPATH"),
+}
+
+
+@pytest.fixture(autouse=True)
+def _keep_real_caches(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in _REAL_CACHES.items():
+        if value:
+            monkeypatch.setenv(name, value)
