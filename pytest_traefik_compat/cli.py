@@ -196,8 +196,16 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
-    report = engine.remove_resources(run_id=args.run, dead_only=not args.all and not args.run)
+    kept = engine.KeptRuns(Path(args.cache_dir))
+    if args.run or args.all:
+        report = engine.remove_resources(run_id=args.run)
+        kept.discard(args.run)  # --all forgets every kept run
+    else:
+        report = engine.remove_resources(dead_only=True, keep_runs=kept.load())
     print(f"removed {report}")
+    remaining = kept.load()
+    if remaining and not args.all:
+        print(f"kept runs (--traefik-keep) not touched: {', '.join(sorted(remaining))}")
     return 0
 
 
@@ -231,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.set_defaults(func=cmd_doctor)
     cleanup = sub.add_parser("cleanup", help="remove leftovers of killed runs (by label)")
     cleanup.add_argument("--run", default=None, help="remove everything of one run id")
+    cleanup.add_argument("--cache-dir", default=str(default_cache_dir()))
     cleanup.add_argument(
         "--all", action="store_true", help="remove every labelled non-cached resource"
     )

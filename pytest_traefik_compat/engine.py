@@ -8,12 +8,14 @@ without a reaper container.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -30,6 +32,7 @@ LABEL_HOST = f"{LABEL_PREFIX}.host"
 LABEL_KIND = f"{LABEL_PREFIX}.kind"
 # Cached images (bases, service images) are kept across runs on purpose.
 LABEL_CACHED = f"{LABEL_PREFIX}.cached"
+LABEL_STACK = f"{LABEL_PREFIX}.stack"
 
 MIN_API_VERSION = (1, 41)  # Docker Engine 20.10
 CONNECT_TIMEOUT_S = 10
@@ -159,20 +162,30 @@ def _owner_dead(labels: dict[str, str]) -> bool:
     return not _pid_alive(pid)
 
 
-def remove_resources(*, run_id: str | None = None, dead_only: bool = False) -> CleanupReport:
+def remove_resources(
+    *,
+    run_id: str | None = None,
+    dead_only: bool = False,
+    keep_runs: Iterable[str] = (),
+    keep_stacks: Iterable[str] = (),
+) -> CleanupReport:
     """Remove the plugin's labelled, non-cached resources.
 
     ``run_id`` limits removal to one run; ``dead_only`` limits it to runs whose owner
-    process no longer exists (a killed run), never touching a live run.
+    process no longer exists (a killed run), never touching a live run. Runs in
+    ``keep_runs`` and stacks in ``keep_stacks`` (kept with --traefik-keep) stay.
     """
     engine = client()
     label = f"{LABEL_RUN}={run_id}" if run_id else LABEL_MANAGED
     filters = {"label": [label]}
     report = CleanupReport()
+    kept_runs, kept_stacks = set(keep_runs), set(keep_stacks)
 
     def wanted(labels: dict[str, str] | None) -> bool:
         labels = labels or {}
         if labels.get(LABEL_CACHED) == "true":
+            return False
+        if labels.get(LABEL_RUN) in kept_runs or labels.get(LABEL_STACK) in kept_stacks:
             return False
         return not dead_only or _owner_dead(labels)
 
@@ -210,3 +223,32 @@ def iter_log_tail(container: Any, lines: int = 30) -> Iterator[str]:
 
 def log_tail(container: Any, lines: int = 30) -> str:
     return "\n".join(iter_log_tail(container, lines))
+
+
+class KeptRuns:
+    """Run ids whose resources a user kept with --traefik-keep (a JSON list on disk).
+
+    Cleanup of killed runs skips them until ``cleanup --run ID`` (or ``--all``).
+    """
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.path = cache_dir / "kept-runs.json"
+
+    def load(self) -> set[str]:
+        try:
+            return {str(run) for run in json.loads(self.path.read_text())}
+        except (OSError, ValueError, TypeError):
+            return set()
+
+    def _save(self, runs: set[str]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(sorted(runs)))
+        os.replace(tmp, self.path)
+
+    def add(self, run_id: str) -> None:
+        self._save(self.load() | {run_id})
+
+    def discard(self, run_id: str | None) -> None:
+        runs = self.load()
+        self._save(set() if run_id is None else runs - {run_id})

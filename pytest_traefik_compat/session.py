@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Generator, Sequence
 from functools import cached_property
@@ -29,6 +30,8 @@ SESSION_PLUGIN_NAME = "traefik-compat-session"
 settings_key = pytest.StashKey[Settings]()
 RUN_ID_INPUT = "traefik_compat_run"
 RECORDS_OUTPUT = "traefik_compat_records"
+KEPT_OUTPUT = "traefik_compat_kept"
+RELAY_INTERVAL_S = 0.5
 
 
 def is_xdist_worker(config: pytest.Config) -> bool:
@@ -53,6 +56,10 @@ class CompatSession:
         self.records: list[Record] = []
         self._bases: dict[str, BaseImage] = {}
         self._current_test = ""
+        self.failed_bases: set[str] = set()
+        self._relay: threading.Thread | None = None
+        self._relay_stop = threading.Event()
+        self.kept_stacks: list[str] = []
         self.report_paths: report.ReportPaths | None = None
         self.report_error = ""
         self.report_seconds = 0.0
@@ -66,13 +73,62 @@ class CompatSession:
 
     # ---- progress on long work
     def progress(self, message: str) -> None:
+        """Announce long work (builds, stack starts) with who does it and since when.
+
+        Workers' output never reaches the terminal, so under xdist they append to a
+        per-run file that the controller relays (see :meth:`start_progress_relay`).
+        """
         elapsed = time.monotonic() - self.started
         line = f"[traefik-compat {self.worker_id} +{elapsed:5.1f}s] {message}"
+        if is_xdist_worker(self.config):
+            with contextlib.suppress(OSError), self.progress_file.open("a") as handle:
+                handle.write(line + "\n")
+            return
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None and not is_xdist_worker(self.config):
+        if reporter is not None:
+            reporter.ensure_newline()  # not in the middle of a row of dots
             reporter.write_line(line)
         else:
             sys.stderr.write(line + "\n")
+
+    @property
+    def progress_file(self) -> Path:
+        return self.cache_dir / "progress" / f"{self.identity.run_id}.log"
+
+    def start_progress_relay(self) -> None:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None:
+            return
+        self.progress_file.parent.mkdir(parents=True, exist_ok=True)
+        self.progress_file.touch()
+        self._relay_stop = threading.Event()
+
+        def relay() -> None:
+            offset = 0
+            while True:
+                stopping = self._relay_stop.wait(RELAY_INTERVAL_S)
+                with contextlib.suppress(OSError), self.progress_file.open() as handle:
+                    handle.seek(offset)
+                    chunk = handle.read()
+                    # Only whole lines: a worker may be mid-write.
+                    complete = chunk[: chunk.rfind("\n") + 1]
+                    offset += len(complete)
+                    for line in complete.splitlines():
+                        reporter.ensure_newline()
+                        reporter.write_line(line)
+                if stopping:
+                    return
+
+        self._relay = threading.Thread(target=relay, name="traefik-compat-progress", daemon=True)
+        self._relay.start()
+
+    def stop_progress_relay(self) -> None:
+        if self._relay is None:
+            return
+        self._relay_stop.set()
+        self._relay.join(timeout=5)
+        self._relay = None
+        self.progress_file.unlink(missing_ok=True)
 
     # ---- lifecycle
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -80,11 +136,15 @@ class CompatSession:
             return
         try:
             engine.client()
-            leftovers = engine.remove_resources(dead_only=True)
+            leftovers = engine.remove_resources(
+                dead_only=True, keep_runs=engine.KeptRuns(self.cache_dir).load()
+            )
         except CompatError as error:
             pytest.exit(f"pytest-traefik-compat: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
         if leftovers.total:
             self.progress(f"removed leftovers of killed runs: {leftovers}")
+        if getattr(self.config.option, "numprocesses", None):
+            self.start_progress_relay()
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         """Apply ``@pytest.mark.traefik_bases(...)``: skip where the test does not apply."""
@@ -117,6 +177,10 @@ class CompatSession:
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
+        if report.failed:
+            params = getattr(getattr(item, "callspec", None), "params", {})
+            if params.get("traefik_base"):
+                self.failed_bases.add(str(params["traefik_base"]))
         if report.when == "call" or (report.when == "setup" and not report.passed):
             outcome = "error" if report.when == "setup" and report.failed else report.outcome
             for record in self.records:
@@ -141,13 +205,25 @@ class CompatSession:
             self.config.workeroutput[RECORDS_OUTPUT] = json.dumps(  # type: ignore[attr-defined]
                 [r.to_json() for r in self.records]
             )
+            self.config.workeroutput[KEPT_OUTPUT] = json.dumps(self.kept_stacks)  # type: ignore[attr-defined]
             return
-        # Safety net: anything of this run still around goes now; with --traefik-keep
-        # the containers of failed tests stay for debugging.
-        if not self.settings.keep:
-            with contextlib.suppress(CompatError):
-                engine.remove_resources(run_id=self.identity.run_id)
+        self.stop_progress_relay()
+        # Safety net: anything of this run still around goes now (a fixture that never
+        # reached its teardown, an interrupted run), except stacks kept for debugging.
+        with contextlib.suppress(CompatError):
+            engine.remove_resources(run_id=self.identity.run_id, keep_stacks=self.kept_stacks)
+        if self.kept_stacks:
+            engine.KeptRuns(self.cache_dir).add(self.identity.run_id)
         self.write_report()
+
+    # ---- stacks kept for debugging (--traefik-keep)
+    def release_stack(self, stack: Any, base: str) -> None:
+        """Close a stack, unless --traefik-keep asks to keep a failed base's stack."""
+        if self.settings.keep and base in self.failed_bases:
+            self.kept_stacks.append(stack.prefix)
+            self.progress(f"kept stack {stack.prefix} of failed base {base} (--traefik-keep)")
+            return
+        stack.close()
 
     # ---- report
     @property
@@ -187,9 +263,11 @@ class CompatSession:
             )
         if self.report_error:
             terminalreporter.write_line(f"report not written: {self.report_error}", red=True)
-        if self.settings.keep and self.records:
+        if self.kept_stacks:
             terminalreporter.write_line(
-                "--traefik-keep: containers of this run were kept; remove them with "
+                f"--traefik-keep: kept {len(self.kept_stacks)} stack(s) of failed tests "
+                f"({', '.join(self.kept_stacks)}); inspect with `docker ps -a --filter "
+                f"label={engine.LABEL_RUN}={self.identity.run_id}`, remove with "
                 f"`python -m pytest_traefik_compat cleanup --run {self.identity.run_id}`"
             )
 
@@ -366,9 +444,11 @@ class XdistHooks:
         }
 
     def pytest_testnodedown(self, node: Any, error: object) -> None:
-        payload = getattr(node, "workeroutput", {}).get(RECORDS_OUTPUT)
+        output = getattr(node, "workeroutput", {})
+        payload = output.get(RECORDS_OUTPUT)
         if payload:
             self.compat.records.extend(Record.from_json(item) for item in json.loads(payload))
+        self.compat.kept_stacks.extend(json.loads(output.get(KEPT_OUTPUT) or "[]"))
 
 
 def get_session(config: pytest.Config) -> CompatSession:

@@ -63,6 +63,7 @@ def compat_stack(
     static_build: ServiceBuild,
     traefik_gateway: Callable[..., Stack],
     sample_dir: Path,
+    traefik_compat: CompatSession,
 ) -> Iterator[Stack]:
     """One stack per base, shared by that base's tests, closed when the base is done."""
     stack = traefik_gateway(
@@ -74,7 +75,7 @@ def compat_stack(
         plugin_dir=sample_dir / "traefik-plugin" / "plugins-local",
     )
     yield stack
-    stack.close()
+    traefik_compat.release_stack(stack, traefik_base.name)
 
 
 @pytest.fixture(scope="session")
