@@ -75,9 +75,12 @@ class ImageRequest:
     workdir: str = ""
     env: Mapping[str, str] = field(default_factory=dict)
     extra_labels: Mapping[str, str] = field(default_factory=dict)
+    # More files next to the binary: (host path, path in the image).
+    extra_files: tuple[tuple[Path, str], ...] = ()
 
     def dockerfile(self) -> str:
         lines = [f"FROM {self.base.reference}", f"COPY bin {self.target_path}"]
+        lines += [f"COPY extra{i} {target}" for i, (_, target) in enumerate(self.extra_files)]
         lines += [f"ENV {key}={value}" for key, value in sorted(self.env.items())]
         if self.workdir:
             lines.append(f"WORKDIR {self.workdir}")
@@ -96,6 +99,7 @@ class ImageRequest:
             "binary": self.binary_identity,
             "dockerfile": self.dockerfile(),
             "labels": dict(self.extra_labels),
+            "extra": [(file_identity(path, ""), target) for path, target in self.extra_files],
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -137,6 +141,8 @@ def _build(request: ImageRequest, tag: str) -> None:
         except OSError:
             shutil.copy2(request.binary, target)
         os.chmod(target, 0o755)
+        for index, (source, _) in enumerate(request.extra_files):
+            shutil.copy2(source, context / f"extra{index}")
         (context / "Dockerfile").write_text(request.dockerfile())
         labels = {
             engine.LABEL_MANAGED: "true",

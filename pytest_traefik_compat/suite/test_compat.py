@@ -18,10 +18,12 @@ import pytest
 import requests
 from cryptography.x509.oid import NameOID
 
-from pytest_traefik_compat import engine, gobuild, probes, traefik
+from pytest_traefik_compat import engine, gobuild, images, probes, traefik
 from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.clients import GrpcClient, probe_tls
+from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.fixtures import ServiceBuild
+from pytest_traefik_compat.session import CompatSession
 from pytest_traefik_compat.pki import BAD_CLIENT_KINDS, SessionPKI
 from pytest_traefik_compat.records import Record
 from pytest_traefik_compat.settings import Settings
@@ -454,3 +456,56 @@ def test_traefik_local_plugin(compat_stack: Stack, traefik_record: RecordFactory
     value = answer.headers.get("X-Compat-Plugin")
     record.figure("header", value or "-").figure("status", answer.status_code)
     assert value == PLUGIN_VALUE, f"the local plugin's header is {value!r}"
+
+
+@pytest.mark.parametrize("linkage", ["glibc", "musl"])
+def test_go_plugin_loading(
+    linkage: gobuild.Linkage,
+    traefik_base: BaseImage,
+    traefik_compat: CompatSession,
+    sample_dir: Any,
+    compat_stack: Stack,
+    traefik_record: RecordFactory,
+) -> None:
+    """Where does a Go -buildmode=plugin load? Only where its libc's loader is."""
+    record = traefik_record("go-plugin", variant=linkage)
+    module = sample_dir / "goplugin"
+    try:
+        host = traefik_compat.build_go(
+            gobuild.BuildRequest(module, package="./host", linkage=linkage, output_name="host")
+        )
+        plugin = traefik_compat.build_go(
+            gobuild.BuildRequest(
+                module,
+                package="./greeter",
+                linkage=linkage,
+                buildmode="plugin",
+                output_name="greeter.so",
+            )
+        )
+    except CompatError as error:
+        record.figure("outcome", "build failed").details["error"] = str(error)
+        pytest.fail(str(error), pytrace=False)
+    request = images.ImageRequest(
+        base=traefik_base,
+        binary=host.path,
+        binary_identity=f"{host.key}+{plugin.key}",
+        kind="svc",
+        name=f"goplugin-{linkage}",
+        entrypoint=("/app", "/greeter.so"),
+        extra_files=((plugin.path, "/greeter.so"),),
+    )
+    image = images.ensure_image(request, traefik_compat.cache_dir / "locks")
+    prediction = gobuild.predict_start(host.elf, traefik_base.files)
+    container = compat_stack.run_container(image.tag, f"goplugin-{linkage}")
+    try:
+        code, _ = probes.container_exit(container, timeout=START_TIMEOUT_S)
+        output = engine.log_tail(container, 5)
+    finally:
+        container.remove(force=True)
+    loads = code == 0 and "hello" in output.lower()
+    record.figure("predicted", "loads" if prediction.starts else "fails")
+    record.figure("observed", "loads" if loads else "fails")
+    record.figure("exit_code", code if code is not None else "-")
+    record.details.update({"output": output, "reason": prediction.reason})
+    assert loads == prediction.starts, f"predicted {prediction.reason}; got {code}: {output}"

@@ -32,6 +32,7 @@ CHECKS = {
     "alignment",
     "runtime-facts",
     "traefik-plugin",
+    "go-plugin",
 }
 RUN_TIMEOUT_S = 900
 
@@ -73,7 +74,7 @@ def serial(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert f"{15 * len(DEFAULT_BASES)} passed" in done.stdout
+    assert f"{17 * len(DEFAULT_BASES)} passed" in done.stdout
     document, _records = load_report(report_dir / "report.json")
     document["_stdout"] = done.stdout
     return document
@@ -127,7 +128,7 @@ def test_xdist_run_matches_the_serial_records(
 ) -> None:
     report_dir = tmp_path_factory.mktemp("xdist")
     result = _run(pytester, report_dir, "--traefik-images=alpine,distroless", "-n", "2")
-    result.assert_outcomes(passed=30)
+    result.assert_outcomes(passed=34)
     document, _ = load_report(report_dir / "report.json")
     expected = {k for k in _keys(serial) if k[0] in ("alpine", "distroless")}
     assert _keys(document) == expected
@@ -146,10 +147,10 @@ def test_shards_merge_into_the_combined_record_set(
 ) -> None:
     first = tmp_path_factory.mktemp("shard-debian")
     result = _run(pytester, first, "--traefik-images=debian-slim")
-    result.assert_outcomes(passed=15)
+    result.assert_outcomes(passed=17)
     second = tmp_path_factory.mktemp("shard-rest")
     result = _run(pytester, second, "--traefik-images=alpine,distroless")
-    result.assert_outcomes(passed=30)
+    result.assert_outcomes(passed=34)
     merged = merge_reports([first / "report.json", second / "report.json"])
     assert _keys(merged) == _keys(serial)
     out = tmp_path_factory.mktemp("merged")
