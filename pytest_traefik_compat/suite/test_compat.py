@@ -7,8 +7,8 @@ differs between bases. Every check writes a record with units and raw samples.
 from __future__ import annotations
 
 import ssl
-import urllib.parse
 import time
+import urllib.parse
 from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
@@ -23,9 +23,9 @@ from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.clients import GrpcClient, probe_tls
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.fixtures import ServiceBuild
-from pytest_traefik_compat.session import CompatSession
 from pytest_traefik_compat.pki import BAD_CLIENT_KINDS, SessionPKI
 from pytest_traefik_compat.records import Record
+from pytest_traefik_compat.session import CompatSession
 from pytest_traefik_compat.settings import Settings
 from pytest_traefik_compat.stack import ServiceSpec, Stack, host_ports
 
