@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import docker.errors
+import requests
 from filelock import FileLock, Timeout
 
 from pytest_traefik_compat import engine
@@ -341,6 +342,9 @@ class BaseImages:
     def get(self, spec: ImageSpec) -> BaseImage:
         started = time.monotonic()
         if spec.reference is not None:
+            if self.source == "registry":
+                # Registry mode pulls what is missing, the user's own golden bases too.
+                self._pull(spec.name, spec.reference)
             image = self._existing(spec.name, spec.reference, "custom", "user image")
         elif self.source == "registry":
             image = self._registry(VARIANTS[spec.name])
@@ -363,16 +367,31 @@ class BaseImages:
 
     def _registry(self, variant: Variant) -> BaseImage:
         reference = variant.registry_ref
-        if not engine.image_exists(reference):
-            self.progress(f"pulling {reference} (registry mode)")
-            try:
-                engine.client().images.pull(reference)
-            except docker.errors.DockerException as error:
-                raise CompatError(
-                    f"cannot pull {reference} for {variant.name!r}: registry unreachable or "
-                    f"image unknown; use --traefik-source=local ({str(error)[:160]})"
-                ) from None
+        self._pull(variant.name, reference)
         return self._existing(variant.name, reference, "registry", f"registry: {reference}")
+
+    def _pull(self, name: str, reference: str) -> None:
+        """Pull ``reference`` unless present; bounded by the client's request timeout."""
+        if engine.image_exists(reference):
+            return
+        self.progress(f"pulling {reference} (registry mode)")
+        try:
+            engine.client().images.pull(reference)
+        except docker.errors.APIError as error:
+            # The engine's own reason (e.g. "dial tcp ...: connection refused"), on one line.
+            reason = " ".join(str(error.explanation or error).split())
+            raise CompatError(
+                f"cannot pull {reference} for {name!r}: registry unreachable or image "
+                f"unknown; use --traefik-source=local with a local image ({reason[:200]})"
+            ) from None
+        except (docker.errors.DockerException, requests.RequestException) as error:
+            # A registry that accepts the connection but never answers ends in the
+            # client's read timeout instead of a hang.
+            reason = " ".join(str(error).split())
+            raise CompatError(
+                f"cannot pull {reference} for {name!r}: no answer from the engine or the "
+                f"registry ({reason[:200]}); use --traefik-source=local with a local image"
+            ) from None
 
     def local(self, variant: Variant) -> BaseImage:
         """Build (once, under a cross-process lock) or reuse a recipe's image."""

@@ -189,8 +189,9 @@ def remove_resources(
             return False
         return not dead_only or _owner_dead(labels)
 
-    for container in engine.containers.list(all=True, filters=filters):
-        if wanted(container.labels):
+    # sparse: no per-container inspect, which races with other runs removing theirs.
+    for container in engine.containers.list(all=True, filters=filters, sparse=True):
+        if wanted(container.attrs.get("Labels")):
             with suppress(docker.errors.NotFound):
                 container.remove(force=True, v=True)
                 report.containers += 1

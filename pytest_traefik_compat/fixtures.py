@@ -47,7 +47,9 @@ __all__ = [
 
 
 def fail(error: CompatError) -> NoReturn:
-    pytest.fail(str(error), pytrace=False)
+    # "from None": raised while handling the CompatError, the failure would otherwise
+    # print that error a second time under "During handling of the above exception".
+    raise pytest.fail.Exception(str(error), pytrace=False) from None
 
 
 @contextmanager
@@ -78,7 +80,7 @@ def traefik_base(request: pytest.FixtureRequest, traefik_compat: CompatSession) 
     try:
         return traefik_compat.base(name)
     except CompatError as error:
-        pytest.fail(f"base {name}: {error}", pytrace=False)
+        fail(CompatError(f"base {name}: {error}"))
 
 
 @pytest.fixture(scope="session")
@@ -183,9 +185,12 @@ def _check_package(module_dir: Path, package: str) -> None:
 def traefik_build(traefik_compat: CompatSession) -> Callable[..., ServiceBuild]:
     """Build a Go module directory onto a base: ``traefik_build(module_dir, base, ...)``.
 
-    Keyword arguments: ``linkage`` (static/glibc/musl), ``package``, ``tags``,
-    ``ldflags``, ``env`` (build env), ``ports``, ``healthcheck`` (default: the
-    binary's ``-healthcheck`` self-probe; None for none).
+    Keyword arguments: ``linkage`` (static/glibc/musl), ``package`` (``./cmd/x`` or
+    an import path of the module), ``tags``, ``ldflags``, ``flags`` (more ``go build``
+    flags), ``env`` (build env), ``ports`` (exposed; the gateway routes to the first),
+    ``healthcheck`` (default: the binary's ``-healthcheck`` self-probe; None for
+    none). Builds are cached by sources, Go version and flags; the result carries
+    the binary's ELF facts and the start prediction for this base.
     """
 
     def build(
@@ -196,13 +201,19 @@ def traefik_build(traefik_compat: CompatSession) -> Callable[..., ServiceBuild]:
         package: str = ".",
         tags: Sequence[str] = (),
         ldflags: Sequence[str] = (),
+        flags: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
         ports: Sequence[int] = (8080,),
         healthcheck: images.HealthCheck | str | None = "self-probe",
         name: str | None = None,
         linkage_var: str | None = "main.linkage",
     ) -> ServiceBuild:
-        module_dir = Path(module_dir)
+        # Absolute, so every message names the directory whatever the cwd.
+        module_dir = Path(module_dir).absolute()
+        for option, value in (("tags", tags), ("ldflags", ldflags), ("flags", flags)):
+            if isinstance(value, str):
+                # tuple("-race") would quietly become single characters.
+                fail(CompatError(f"traefik_build: {option}= takes a list, e.g. [{value!r}]"))
         _check_package(module_dir, package)
         try:
             request = gobuild.BuildRequest(
@@ -211,6 +222,7 @@ def traefik_build(traefik_compat: CompatSession) -> Callable[..., ServiceBuild]:
                 linkage=linkage,
                 tags=tuple(tags),
                 ldflags=tuple(ldflags),
+                flags=tuple(flags),
                 env=dict(env or {}),
                 output_name="app",
                 linkage_var=linkage_var,
@@ -248,6 +260,11 @@ class Gateway(Stack):
 
     app_host = traefik.APP_HOST
     grpc_host = traefik.GRPC_HOST
+
+    def __enter__(self) -> Gateway:
+        # Already started by traefik_gateway (Stack.__enter__ would start it a second
+        # time): ``with traefik_gateway(...) as gateway:`` only closes it at the end.
+        return self
 
     def tls_probe(
         self,
@@ -371,6 +388,7 @@ def traefik_gateway(
     at session end or with ``gateway.close()``.
     """
     stacks: list[Stack] = []
+    stack_bases: list[str] = []
 
     def gateway(
         base: BaseImage,
@@ -419,6 +437,7 @@ def traefik_gateway(
                 progress=traefik_compat.progress,
             )
             stacks.append(stack)
+            stack_bases.append(base.name)
             try:
                 stack.start()
             except StackError as error:
@@ -433,5 +452,5 @@ def traefik_gateway(
             return stack
 
     yield gateway
-    for stack in stacks:
-        stack.close()
+    for stack, base_name in zip(stacks, stack_bases, strict=True):
+        traefik_compat.release_stack(stack, base_name)

@@ -46,6 +46,7 @@ __all__ = [
     "CACHE_SCHEMA",
     "DEFAULT_BUILD_TIMEOUT",
     "GLIBC_INTERPRETER_X86_64",
+    "GO_ENV",
     "LINKAGES",
     "MIN_GO",
     "MUSL_INTERPRETER_X86_64",
@@ -106,6 +107,10 @@ MUSL_INTERPRETER_X86_64 = "/lib/ld-musl-x86_64.so.1"
 _GO_NOT_FOUND = (
     "Go toolchain not found: install Go >= {min} (https://go.dev/dl) or put `go` on PATH"
 )
+# Names the go command to use (a path, or a name looked up on PATH only). An explicit
+# choice turns the fallbacks off: a CI job that pins its Go must never quietly get
+# /usr/local/go instead, and a test can simulate "no Go" on a machine that has one.
+GO_ENV = "PYTEST_TRAEFIK_GO"
 _MUSL_MISSING = "musl-gcc not found: apt-get install musl-tools (only the musl linkage needs it)"
 
 
@@ -190,15 +195,24 @@ def find_go(
 ) -> GoToolchain:
     """Locate ``go`` and ask it for its version, GOOS and GOARCH.
 
-    ``go`` names the command explicitly; otherwise PATH (or ``search_path``) is
-    searched, then ``fallbacks`` (default: ``$GOROOT/bin/go``, ``/usr/local/go/bin/go``).
+    ``go`` (or else ``$PYTEST_TRAEFIK_GO``) names the command explicitly, with no
+    fallbacks; otherwise PATH (or ``search_path``) is searched, then ``fallbacks``
+    (default: ``$GOROOT/bin/go``, ``/usr/local/go/bin/go``).
     """
     minimum = ".".join(map(str, MIN_GO))
     found: str | None
+    from_env = go is None and bool(os.environ.get(GO_ENV))
+    if from_env:
+        go = os.environ[GO_ENV]
     if go is not None:
         given = os.fspath(go)
         is_exe = os.path.isfile(given) and os.access(given, os.X_OK)
         found = given if is_exe else shutil.which(given, path=search_path)
+        if found is None and from_env:
+            raise BuildError(
+                f"Go toolchain not found: {GO_ENV}={given} is not an executable nor a "
+                f"command on PATH; install Go >= {minimum} (https://go.dev/dl) or fix {GO_ENV}"
+            )
     else:
         found = shutil.which("go", path=search_path)
         if found is None:

@@ -312,6 +312,50 @@ class CertificateAuthority:
     # -- construction ------------------------------------------------------
 
     @classmethod
+    def from_pem(
+        cls,
+        cert_pem: builtins.bytes,
+        key_pem: builtins.bytes,
+        *,
+        password: builtins.bytes | None = None,
+    ) -> CertificateAuthority:
+        """A team's existing CA (bring your own): its certificate and private key.
+
+        The key stays in memory like a generated one; nothing here writes it.
+        """
+        try:
+            cert = x509.load_pem_x509_certificate(cert_pem)
+            key = serialization.load_pem_private_key(key_pem, password=password)
+        except (ValueError, TypeError) as error:
+            raise CompatError(f"cannot load the CA certificate or key: {error}") from None
+        if not isinstance(key, (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)):
+            raise CompatError("the CA key must be an EC or RSA private key")
+        if key.public_key().public_numbers() != cert.public_key().public_numbers():  # type: ignore[union-attr]
+            raise CompatError("the CA key does not belong to the CA certificate")
+        try:
+            constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        except x509.ExtensionNotFound:
+            constraints = None
+        if constraints is None or not constraints.ca:
+            raise CompatError("the certificate is not a CA (BasicConstraints ca=TRUE missing)")
+        key_type: KeyType = (
+            "rsa-2048"
+            if isinstance(key, rsa.RSAPrivateKey)
+            else ("ecdsa-p384" if key.curve.name == "secp384r1" else "ecdsa-p256")
+        )
+        return cls(cert, key, key_type=key_type)
+
+    @classmethod
+    def from_files(
+        cls, cert_file: PathLike, key_file: PathLike, *, password: builtins.bytes | None = None
+    ) -> CertificateAuthority:
+        try:
+            cert_pem, key_pem = Path(cert_file).read_bytes(), Path(key_file).read_bytes()
+        except OSError as error:
+            raise CompatError(f"cannot read the CA files: {error}") from None
+        return cls.from_pem(cert_pem, key_pem, password=password)
+
+    @classmethod
     def root(
         cls,
         common_name: str = f"{_PROJECT} root CA",
@@ -463,7 +507,13 @@ class CertificateAuthority:
             raise CompatError(
                 f"not_after ({not_after}) must be later than not_before ({not_before})"
             )
-        issuer_ski = self.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+        try:
+            issuer_ski = self.cert.extensions.get_extension_for_class(
+                x509.SubjectKeyIdentifier
+            ).value
+        except x509.ExtensionNotFound:
+            # A team's own CA may lack an SKI: derive it from its public key.
+            issuer_ski = x509.SubjectKeyIdentifier.from_public_key(self.cert.public_key())
         return (
             x509.CertificateBuilder()
             .subject_name(subject)
@@ -474,7 +524,7 @@ class CertificateAuthority:
             .not_valid_after(not_after)
             .add_extension(_ski(key), critical=False)
             .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_ski.value),
+                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_ski),
                 critical=False,
             )
         )
@@ -641,6 +691,7 @@ class SessionPKI:
         label: str | None = None,
         key_type: KeyType = "ecdsa-p256",
         valid_for: dt.timedelta = DEFAULT_CA_VALIDITY,
+        root: CertificateAuthority | None = None,
     ) -> None:
         if isinstance(server_names, str):
             raise CompatError("server_names must be a list of names, not a string")
@@ -650,7 +701,8 @@ class SessionPKI:
         self._created_dir = False
         self._written: list[Path] = []
 
-        self.root = CertificateAuthority.root(
+        # A team's own root (CertificateAuthority.from_files) or a fresh one.
+        self.root = root or CertificateAuthority.root(
             f"{_PROJECT} root CA {self.label}", valid_for=valid_for, key_type=key_type
         )
         self.intermediate = self.root.intermediate(f"{_PROJECT} intermediate CA {self.label}")

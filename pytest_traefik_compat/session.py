@@ -162,7 +162,17 @@ class CompatSession:
             facts=lambda: self.base(str(base)).facts,
         )
         if reason:
-            pytest.skip(reason)
+            # The test's location in -rs output, not this line of the plugin.
+            raise pytest.skip.Exception(reason, _use_item_location=True)
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """A typo in a traefik_bases marker ends the run before anything starts,
+        as one usage error, instead of failing each of its tests at setup."""
+        for item in items:
+            marker = item.get_closest_marker("traefik_bases")
+            problem = marker_problem(marker) if marker is not None else None
+            if problem:
+                raise pytest.UsageError(f"{item.nodeid}: {problem}")
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
@@ -192,9 +202,11 @@ class CompatSession:
                             figure.value, bool
                         ):
                             unit = f" {figure.unit}" if figure.unit else ""
-                            report.user_properties.append(
-                                (f"{record.check}.{name}", f"{figure.value}{unit}")
-                            )
+                            prop = (f"{record.check}.{name}", f"{figure.value}{unit}")
+                            report.user_properties.append(prop)
+                            # JUnit XML takes properties from the teardown report,
+                            # which pytest builds from item.user_properties.
+                            item.user_properties.append(prop)
         return report
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -219,6 +231,8 @@ class CompatSession:
     # ---- stacks kept for debugging (--traefik-keep)
     def release_stack(self, stack: Any, base: str) -> None:
         """Close a stack, unless --traefik-keep asks to keep a failed base's stack."""
+        if getattr(stack, "network", None) is None:
+            return  # already closed by its user
         if self.settings.keep and base in self.failed_bases:
             self.kept_stacks.append(stack.prefix)
             self.progress(f"kept stack {stack.prefix} of failed base {base} (--traefik-keep)")
@@ -389,6 +403,30 @@ REQUIREMENTS: dict[str, Callable[[BaseFacts], bool]] = {
     "musl": lambda f: "musl" in f.libc_kind,
     "libc": lambda f: f.libc_kind != "none",
 }
+
+
+def _as_list(value: Sequence[str] | str | None) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def marker_problem(marker: pytest.Mark) -> str | None:
+    """What is wrong with a ``traefik_bases`` marker's arguments (None: nothing)."""
+    unknown = sorted(set(marker.kwargs) - {"linkages", "requires"})
+    if unknown:
+        return f"traefik_bases({unknown[0]}=...): unknown argument; valid: linkages, requires"
+    for requirement in _as_list(marker.kwargs.get("requires")):
+        if requirement not in REQUIREMENTS:
+            return (
+                f"traefik_bases(requires={requirement!r}): unknown requirement; "
+                f"valid: {', '.join(REQUIREMENTS)}"
+            )
+    for linkage in _as_list(marker.kwargs.get("linkages")):
+        if linkage not in gobuild.LINKAGES:
+            return (
+                f"traefik_bases(linkages={linkage!r}): unknown linkage; "
+                f"valid: {', '.join(gobuild.LINKAGES)}"
+            )
+    return None
 
 
 def applicability(

@@ -355,6 +355,28 @@ class Stack:
     def traefik_logs(self, lines: int = LOG_TAIL) -> str:
         return engine.log_tail(self.traefik, lines) if self.traefik is not None else ""
 
+    def check_alive(self) -> None:
+        """Raise StackError naming the first container of the stack that is not running.
+
+        A test that sees a refused connection or a 502 cannot tell a dead gateway
+        from a broken route; this says which container died, how, and with its last
+        log lines, without waiting for any timeout.
+        """
+        containers = [("Traefik", self.traefik)]
+        containers += [(f"service {s.name}", s.container) for s in self.services.values()]
+        for what, container in containers:
+            if container is None:
+                raise StackError(f"{what} of stack {self.prefix} was never started")
+            # _exit_summary has just reloaded the container's state.
+            exited = _exit_summary(container)
+            status = container.attrs["State"].get("Status", "")
+            if exited is None and status != "running":
+                exited = f"is {status}"  # created, paused, restarting
+            if exited:
+                raise StackError(
+                    f"{what} of stack {self.prefix} {exited}", detail=self._failure_detail()
+                )
+
     def _failure_detail(self) -> str:
         parts = [f"--- traefik (last lines)\n{self.traefik_logs()}"]
         parts += [f"--- {s.name} (last lines)\n{s.logs()}" for s in self.services.values()]
