@@ -181,10 +181,14 @@ def remove_resources(
     report = CleanupReport()
     kept_runs, kept_stacks = set(keep_runs), set(keep_stacks)
 
-    def wanted(labels: dict[str, str] | None) -> bool:
+    def wanted(labels: dict[str, str] | None, *, image: bool = False) -> bool:
         labels = labels or {}
-        if labels.get(LABEL_CACHED) == "true":
+        # Only images can be cache entries. Containers inherit their image's labels,
+        # so "cached" on a container says nothing about the container itself.
+        if image and labels.get(LABEL_CACHED) == "true":
             return False
+        if LABEL_RUN not in labels:
+            return False  # e.g. a cached image's container made by hand: not a run's
         if labels.get(LABEL_RUN) in kept_runs or labels.get(LABEL_STACK) in kept_stacks:
             return False
         return not dead_only or _owner_dead(labels)
@@ -206,7 +210,7 @@ def remove_resources(
                 volume.remove(force=True)
                 report.volumes += 1
     for image in engine.images.list(filters=filters):
-        if wanted(image.labels):
+        if wanted(image.labels, image=True):
             with suppress(docker.errors.NotFound, docker.errors.APIError):
                 engine.images.remove(image.id, force=True)
                 report.images += 1
