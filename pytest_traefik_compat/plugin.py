@@ -7,6 +7,8 @@ this module only turns options into a :class:`Settings` and registers the run's
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -68,6 +70,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--traefik-report-dir",
         dest="traefik_report_dir",
+        type=Path,
         default=None,
         metavar="DIR",
         help="where report.json/.md/.html go (default compat-report/)",
@@ -75,6 +78,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--traefik-cache-dir",
         dest="traefik_cache_dir",
+        type=Path,
         default=None,
         metavar="DIR",
         help="cache for Go builds, packages and image facts "
@@ -104,6 +108,8 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
+    if resolved.enabled and not hasattr(config, "workerinput"):
+        _check_report_dir(resolved.report_dir)
     config.stash[settings_key] = resolved
     compat = CompatSession(config, resolved)
     config.pluginmanager.register(compat, SESSION_PLUGIN_NAME)
@@ -127,3 +133,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         )
         return
     metafunc.parametrize(BASE_FIXTURE, names, ids=names, indirect=True, scope="session")
+
+
+def _check_report_dir(directory: Path) -> None:
+    """Fail at the start, not after a long run, when the report cannot be written."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-check-"):
+            pass
+    except OSError as error:
+        raise pytest.UsageError(
+            f"cannot write the report to {directory}: {error.strerror or error}; "
+            "choose a writable directory with --traefik-report-dir"
+        ) from None

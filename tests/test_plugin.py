@@ -84,3 +84,19 @@ def test_no_engine_is_one_clear_line(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines(["*no Docker engine answers at tcp://127.0.0.1:9*"])
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_unwritable_report_dir_is_a_usage_error_at_start(pytester: pytest.Pytester) -> None:
+    blocker = pytester.path / "a-file"
+    blocker.write_text("not a directory")
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest(
+        f"--traefik-report-dir={blocker / 'report'}", "--traefik-images=alpine"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*cannot write the report to *a-file/report: Not a directory; choose a writable "
+            "directory with --traefik-report-dir"
+        ]
+    )
