@@ -14,15 +14,18 @@ from contextlib import suppress
 from typing import Any
 
 import docker.errors
+import grpc
 import pytest
 import requests
 from cryptography.x509.oid import NameOID
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from pytest_traefik_compat import engine, gobuild, images, probes, traefik
 from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.clients import GrpcClient, probe_tls
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.fixtures import ServiceBuild
+from pytest_traefik_compat.grpc_stubs.demo.v1 import demo_pb2, demo_pb2_grpc
 from pytest_traefik_compat.pki import BAD_CLIENT_KINDS, SessionPKI
 from pytest_traefik_compat.records import Record
 from pytest_traefik_compat.session import CompatSession
@@ -76,9 +79,10 @@ def test_start_matrix(
     runtime_error = ""
     container = None
     try:
-        container = compat_stack.run_container(build.tag, f"matrix-{linkage}", ports=[8080])
+        container = compat_stack.run_container(build.tag, f"matrix-{linkage}", ports=[8080, 9090])
         # An exec failure ends the container at once: no port is published then.
-        port = host_ports(container).get(8080)
+        ports = host_ports(container)
+        port = ports.get(8080)
         answered = probes.wait_for(
             lambda: (
                 _exited(container)
@@ -93,6 +97,8 @@ def test_start_matrix(
             runtime_error = state.get("Error") or ""
         elif answered is None:
             runtime_error = f"no 200 on /healthz within {START_TIMEOUT_S:.0f} s"
+        else:
+            record.details["serves"] = _serves(ports, linkage)
         logs = engine.log_tail(container, 10)
     except docker.errors.APIError as error:
         # Some runtimes refuse the exec at start: that is the observation too.
@@ -121,6 +127,34 @@ def test_start_matrix(
         )
     if linkage == "static":
         assert observed_starts, "a static build must start on every base"
+    if observed_starts:
+        serves = record.details["serves"]
+        assert serves["metrics"] == 200 and serves["grpc_health"] == "SERVING", serves
+        assert serves["echo"] == "ping", serves
+        assert serves["uid"] == 65532, serves
+        assert serves["linkage_label"] == linkage, serves
+        assert serves["cgo"] == (linkage != "static"), serves
+
+
+def _serves(ports: dict[int, int], linkage: str) -> dict[str, Any]:
+    """What a started build answers directly: HTTP, gRPC (h2c) and its own facts."""
+    base_url = f"http://127.0.0.1:{ports[8080]}"
+    facts = requests.get(f"{base_url}/debug/compat", timeout=5).json()
+    with grpc.insecure_channel(f"127.0.0.1:{ports[9090]}") as channel:
+        health = health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service=""), timeout=5
+        )
+        echo = demo_pb2_grpc.DemoServiceStub(channel).Echo(  # type: ignore[no-untyped-call]
+            demo_pb2.EchoRequest(message="ping"), timeout=5
+        )
+    return {
+        "metrics": requests.get(f"{base_url}/metrics", timeout=5).status_code,
+        "grpc_health": health_pb2.HealthCheckResponse.ServingStatus.Name(health.status),
+        "echo": echo.message,
+        "uid": facts["uid"],
+        "cgo": facts["cgo_enabled"],
+        "linkage_label": facts["linkage_label"],
+    }
 
 
 def _exited(container: Any) -> bool:
