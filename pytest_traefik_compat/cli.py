@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_traefik_compat import engine
+from pytest_traefik_compat import engine, gobuild
 from pytest_traefik_compat.bases import BaseFacts, BaseImages
 from pytest_traefik_compat.catalogue import DEFAULT_VARIANTS
 from pytest_traefik_compat.errors import CompatError
@@ -21,7 +21,7 @@ from pytest_traefik_compat.settings import (
     parse_source,
 )
 
-MIN_GO = (1, 22)
+MIN_GO = gobuild.MIN_GO
 MIN_FREE_GB = 5.0
 
 
@@ -98,13 +98,6 @@ class Check:
     fix: str = ""
 
 
-def _version_tuple(text: str) -> tuple[int, ...]:
-    import re
-
-    match = re.search(r"(\d+)\.(\d+)", text)
-    return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
-
-
 def _tool(cmd: list[str]) -> str | None:
     if shutil.which(cmd[0]) is None:
         return None
@@ -135,16 +128,21 @@ def doctor_checks(cache_dir: Path) -> list[Check]:
                 "make setup (installs docker.io, starts dockerd)",
             )
         )
-    go = _tool(["go", "env", "GOVERSION"])
-    go_ok = go is not None and _version_tuple(go) >= MIN_GO
-    checks.append(
-        Check(
-            "go",
-            go_ok,
-            go or "not found",
-            f"install Go >= {MIN_GO[0]}.{MIN_GO[1]} and put it on PATH",
+    # The builder's own lookup (PYTEST_TRAEFIK_GO, PATH, /usr/local/go): the doctor
+    # must judge the Go that builds will use, not whatever `go` PATH has first.
+    try:
+        toolchain = gobuild.require_go(MIN_GO, gobuild.find_go())
+        checks.append(Check("go", True, f"{toolchain.version} ({toolchain.path})"))
+    except CompatError as error:
+        checks.append(
+            Check(
+                "go",
+                False,
+                error.message,
+                f"install Go >= {MIN_GO[0]}.{MIN_GO[1]} and put it on PATH "
+                f"(or name it with {gobuild.GO_ENV})",
+            )
         )
-    )
     gcc = _tool(["gcc", "--version"])
     checks.append(Check("gcc", gcc is not None, gcc or "not found", "apt-get install gcc"))
     musl = shutil.which("musl-gcc")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import uuid
 from collections.abc import Iterable, Iterator
@@ -111,8 +112,14 @@ def reset_client() -> None:
 
 
 def _short(error: BaseException) -> str:
+    """The useful end of a connection error: 'Connection refused', not the URL chain."""
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return text[:200]
+    match = re.search(
+        r"\[Errno -?\d+\] ([^'\")]+)|Failed to establish a new connection: ([^'\")]+)", text
+    )
+    if match:
+        return (match.group(1) or match.group(2)).strip()
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def image_exists(reference: str) -> bool:

@@ -109,7 +109,8 @@ def pytest_configure(config: pytest.Config) -> None:
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
     if resolved.enabled and not hasattr(config, "workerinput"):
-        _check_report_dir(resolved.report_dir)
+        _check_writable(resolved.report_dir, "the report", "--traefik-report-dir")
+        _check_writable(resolved.cache_dir, "the build cache", "--traefik-cache-dir")
     config.stash[settings_key] = resolved
     compat = CompatSession(config, resolved)
     config.pluginmanager.register(compat, SESSION_PLUGIN_NAME)
@@ -135,14 +136,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize(BASE_FIXTURE, names, ids=names, indirect=True, scope="session")
 
 
-def _check_report_dir(directory: Path) -> None:
-    """Fail at the start, not after a long run, when the report cannot be written."""
+def _check_writable(directory: Path, what: str, option: str) -> None:
+    """Fail at the start, not after a long run, when a directory cannot be written."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-check-"):
             pass
     except OSError as error:
         raise pytest.UsageError(
-            f"cannot write the report to {directory}: {error.strerror or error}; "
-            "choose a writable directory with --traefik-report-dir"
+            f"cannot write {what} to {directory}: {error.strerror or error}; "
+            f"choose a writable directory with {option}"
         ) from None

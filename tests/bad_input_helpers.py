@@ -70,10 +70,14 @@ def labelled_resources() -> set[Resource]:
 
     def add(kind: str, ident: str, labels: dict[str, str] | None) -> None:
         labels = labels or {}
-        if labels.get(engine.LABEL_CACHED) == "true":
-            return  # bases and service images are kept across runs on purpose
+        # Bases and service images are kept across runs on purpose. Only images:
+        # a container inherits its image's labels, "cached" included.
+        if kind == "image" and labels.get(engine.LABEL_CACHED) == "true":
+            return
         found.add(
-            Resource(kind, ident, labels.get(engine.LABEL_RUN, ""), labels.get(engine.LABEL_PID, ""))
+            Resource(
+                kind, ident, labels.get(engine.LABEL_RUN, ""), labels.get(engine.LABEL_PID, "")
+            )
         )
 
     for container in client.containers.list(all=True, filters=filters):
