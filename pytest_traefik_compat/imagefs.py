@@ -108,7 +108,7 @@ class ImageFiles:
         return cls(entries=entries)
 
 
-class _ChunkStream(io.RawIOBase):
+class ChunkStream(io.RawIOBase):
     """A file-like view over docker-py's generator of bytes chunks."""
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
@@ -168,7 +168,7 @@ def read_image_files(reference: str, identity: engine.RunIdentity) -> ImageFiles
         network_disabled=True,
     )
     try:
-        stream = _ChunkStream(container.export(chunk_size=1024 * 1024))
+        stream = ChunkStream(container.export(chunk_size=1024 * 1024))
         return scan_tar(io.BufferedReader(stream, buffer_size=1024 * 1024))
     finally:
         with suppress(docker.errors.DockerException):

@@ -27,6 +27,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from pytest_traefik_compat.imagefs import ChunkStream
+
 CHUNK = 4 * 1024 * 1024
 # Longer than any PEM key block (RSA-4096 is ~3.3 kB), so a block cut by a chunk
 # boundary is whole in the next window.
@@ -171,30 +173,8 @@ class Scanner:
                     self.scan_stream(name, reader)
 
 
-class ChunkReader(io.RawIOBase):
-    """A file-like view over docker-py's generator of byte chunks."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._buffer = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target: Any) -> int:
-        while not self._buffer:
-            try:
-                self._buffer = next(self._chunks)
-            except StopIteration:
-                return 0
-        size = min(len(target), len(self._buffer))
-        target[:size] = self._buffer[:size]
-        self._buffer = self._buffer[size:]
-        return size
-
-
 def stream_of(chunks: Iterator[bytes]) -> io.BufferedReader:
-    return io.BufferedReader(ChunkReader(chunks), buffer_size=CHUNK)
+    return io.BufferedReader(ChunkStream(chunks), buffer_size=CHUNK)
 
 
 def covering_images(images: Iterable[Any]) -> list[Any]:

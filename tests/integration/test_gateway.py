@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from pytest_traefik_compat import engine, gobuild, images, traefik
+from pytest_traefik_compat import engine, traefik
 from pytest_traefik_compat.bases import BaseImage, BaseImages
 from pytest_traefik_compat.clients import probe_tls
 from pytest_traefik_compat.errors import StackError
 from pytest_traefik_compat.pki import SessionPKI
-from pytest_traefik_compat.session import sample_apps_dir
 from pytest_traefik_compat.settings import ImageSpec
 from pytest_traefik_compat.stack import ServiceSpec, Stack
+from tests.integration import stack_images
 
 
 @pytest.fixture(scope="module")
@@ -25,25 +25,12 @@ def distroless(base_images: BaseImages) -> BaseImage:
 
 @pytest.fixture(scope="module")
 def service_tag(distroless: BaseImage, cache_dir: Path) -> str:
-    built = gobuild.GoBuilder(cache_dir / "go").build(
-        gobuild.BuildRequest(sample_apps_dir() / "service", output_name="app")
-    )
-    request = images.service_request(
-        distroless,
-        built.path,
-        built.key,
-        name="service-static",
-        ports=(8080, 8081, 9090),
-        healthcheck=images.self_probe(),
-    )
-    return images.ensure_image(request, cache_dir / "locks").tag
+    return stack_images.service_tag(distroless, cache_dir)
 
 
 @pytest.fixture(scope="module")
 def traefik_tag(distroless: BaseImage, cache_dir: Path) -> str:
-    binary = traefik.traefik_binary_path()
-    request = images.traefik_request(distroless, binary, traefik.traefik_version(binary))
-    return images.ensure_image(request, cache_dir / "locks").tag
+    return stack_images.traefik_tag(distroless, cache_dir)
 
 
 @pytest.fixture
