@@ -151,6 +151,9 @@ def test_shards_merge_into_the_combined_record_set(
     second = tmp_path_factory.mktemp("shard-rest")
     result = _run(pytester, second, "--traefik-images=alpine,distroless")
     result.assert_outcomes(passed=34)
+    shard, _ = load_report(first / "report.json")
+    # ids carry the base, and every record names the test that produced it
+    assert all("[debian-slim" in r["test_id"] for r in shard["records"])
     merged = merge_reports([first / "report.json", second / "report.json"])
     assert _keys(merged) == _keys(serial)
     out = tmp_path_factory.mktemp("merged")
