@@ -194,6 +194,15 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
+    if args.stale_images:
+        from pytest_traefik_compat.images import prune_stale_images
+
+        removed = prune_stale_images()
+        print(
+            f"removed {len(removed)} stale cached images"
+            + (f": {', '.join(removed)}" if removed else "")
+        )
+        return 0
     kept = engine.KeptRuns(Path(args.cache_dir))
     if args.run or args.all:
         report = engine.remove_resources(run_id=args.run)
@@ -238,6 +247,11 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup = sub.add_parser("cleanup", help="remove leftovers of killed runs (by label)")
     cleanup.add_argument("--run", default=None, help="remove everything of one run id")
     cleanup.add_argument("--cache-dir", default=str(default_cache_dir()))
+    cleanup.add_argument(
+        "--stale-images",
+        action="store_true",
+        help="remove cached base/service/Traefik images that no current recipe can reuse",
+    )
     cleanup.add_argument(
         "--all", action="store_true", help="remove every labelled non-cached resource"
     )

@@ -12,9 +12,12 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import docker.errors
 from filelock import FileLock
 
 from pytest_traefik_compat import engine
@@ -198,3 +201,42 @@ def traefik_request(base: BaseImage, binary: Path, version: str) -> ImageRequest
         workdir="/etc/traefik",
         extra_labels={"traefik-version": version},
     )
+
+
+def prune_stale_images() -> list[str]:
+    """Remove cached images no current build can reuse; returns their tags or ids.
+
+    A base whose tag's recipe hash is no longer the catalogue's is stale; a service or
+    Traefik image whose base image is gone (or stale) is stale with it. Images without
+    the plugin's labels are never looked at.
+    """
+    from pytest_traefik_compat.catalogue import VARIANTS
+
+    client = engine.client()
+    # all=True: a base that lost its tag stays as the untagged parent of its images
+    cached = client.images.list(all=True, filters={"label": [f"{engine.LABEL_CACHED}=true"]})
+    existing = {image.id for image in client.images.list(all=True)}
+    stale: list[Any] = []
+    for image in cached:
+        labels = image.labels or {}
+        if labels.get(engine.LABEL_KIND) != "base":
+            continue
+        variant = VARIANTS.get(labels.get(f"{engine.LABEL_PREFIX}.variant", ""))
+        if variant is None or variant.local_tag not in image.tags:
+            stale.append(image)
+    stale_bases = {image.id for image in stale}
+    for image in cached:
+        labels = image.labels or {}
+        if labels.get(engine.LABEL_KIND) in ("svc", "traefik"):
+            # A user's own base stays as long as it exists; a catalogue base as long
+            # as its recipe is current.
+            base_id = labels.get(f"{engine.LABEL_PREFIX}.base-image", "")
+            if base_id not in existing or base_id in stale_bases:
+                stale.append(image)
+    removed: list[str] = []
+    # Images built on a stale base go first, then the bases themselves.
+    for image in sorted(stale, key=lambda i: (i.labels or {}).get(engine.LABEL_KIND) == "base"):
+        with suppress(docker.errors.APIError):
+            client.images.remove(image.id, force=True)
+            removed.append(image.tags[0] if image.tags else image.short_id)
+    return removed

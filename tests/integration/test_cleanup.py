@@ -174,3 +174,39 @@ def test_keep_keeps_failed_stacks_until_cleanup_run(tmp_path: Path) -> None:
         check=True,
     )
     assert _owned_by(proc.pid) == []
+
+
+def test_stale_cached_images_are_pruned_current_ones_kept(tmp_path: Path) -> None:
+    from pytest_traefik_compat.bases import build_image
+    from pytest_traefik_compat.images import prune_stale_images
+
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nLABEL purpose=stale-test\n")
+    tag = f"pytest-traefik-compat/svc-gone-base:{time.monotonic_ns()}"
+    build_image(
+        tmp_path,
+        tag,
+        {
+            engine.LABEL_MANAGED: "true",
+            engine.LABEL_CACHED: "true",
+            engine.LABEL_KIND: "svc",
+            f"{engine.LABEL_PREFIX}.base-image": "sha256:" + "0" * 64,
+        },
+    )
+    current = {
+        t
+        for image in engine.client().images.list(filters={"label": [engine.LABEL_CACHED]})
+        for t in image.tags
+        if "base-" in t
+    }
+    removed = prune_stale_images()
+    assert tag in removed
+    assert not engine.image_exists(tag)
+    remaining = {
+        t
+        for image in engine.client().images.list(filters={"label": [engine.LABEL_CACHED]})
+        for t in image.tags
+        if "base-" in t
+    }
+    from pytest_traefik_compat.catalogue import VARIANTS
+
+    assert {v.local_tag for v in VARIANTS.values()} & current <= remaining
