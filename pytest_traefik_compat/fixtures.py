@@ -6,28 +6,30 @@ a domain error becomes a one-line test failure (no traceback) naming the fix.
 
 from __future__ import annotations
 
-import dataclasses
-import re
-import ssl
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-import docker.errors
 import pytest
-import requests
 
 from pytest_traefik_compat import gobuild, images, traefik
 from pytest_traefik_compat.bases import BaseImage
-from pytest_traefik_compat.clients import GrpcClient, TlsProbe, probe_tls
 from pytest_traefik_compat.errors import CompatError, StackError
 from pytest_traefik_compat.pki import SessionPKI
 from pytest_traefik_compat.records import Record
 from pytest_traefik_compat.session import CompatSession, get_session
 from pytest_traefik_compat.settings import Settings
-from pytest_traefik_compat.stack import READY_TIMEOUT_S, ServiceSpec, Stack
+from pytest_traefik_compat.stack import (
+    READY_TIMEOUT_S,
+    Gateway,
+    ServiceLike,
+    ServiceSpec,
+    Stack,
+    not_ready_hint,
+    service_spec,
+)
 
 # Fixtures, plus the types they hand out (for annotations in users' tests).
 __all__ = [
@@ -139,48 +141,6 @@ class ServiceBuild:
         return self.binary.linkage
 
 
-_PACKAGE_CLAUSE = re.compile(rb"^package\s+(\w+)", re.MULTILINE)
-
-
-def _check_package(module_dir: Path, package: str) -> None:
-    """Fail in one line when ``package`` cannot be a command of the module.
-
-    ``go build`` would also fail, but with "stat ...: directory not found" or
-    "no required module provides package" under a generic "go build failed", and
-    a library package even "builds" (an archive, not a program). Packages outside
-    the module (a tool from a dependency) are left to ``go build``.
-    """
-    if not module_dir.exists():
-        fail(CompatError(f"traefik_build: module directory {module_dir} does not exist"))
-    if not module_dir.is_dir():
-        fail(CompatError(f"traefik_build: {module_dir} is a file, not a Go module directory"))
-    if not (module_dir / "go.mod").is_file():
-        return  # gobuild names the missing go.mod itself
-    module = gobuild.read_go_mod(module_dir).module or ""
-    if package == "." or package.startswith(("./", "../")):
-        package_dir = module_dir / package
-    elif module and (package == module or package.startswith(module + "/")):
-        package_dir = module_dir / package[len(module) :].lstrip("/")
-    else:
-        return
-    where = f"module {module or '?'} ({module_dir})"
-    if not package_dir.is_dir():
-        fail(CompatError(f"traefik_build: package {package} does not exist in {where}"))
-    sources = [p for p in sorted(package_dir.glob("*.go")) if not p.name.endswith("_test.go")]
-    if not sources:
-        fail(CompatError(f"traefik_build: package {package} in {where} has no Go files"))
-    names = {
-        m.group(1).decode() for p in sources for m in [_PACKAGE_CLAUSE.search(p.read_bytes())] if m
-    }
-    if names and "main" not in names:
-        fail(
-            CompatError(
-                f"traefik_build: package {package} in {where} is package "
-                f"{', '.join(sorted(names))}, not a command (package main)"
-            )
-        )
-
-
 @pytest.fixture(scope="session")
 def traefik_build(traefik_compat: CompatSession) -> Callable[..., ServiceBuild]:
     """Build a Go module directory onto a base: ``traefik_build(module_dir, base, ...)``.
@@ -214,7 +174,10 @@ def traefik_build(traefik_compat: CompatSession) -> Callable[..., ServiceBuild]:
             if isinstance(value, str):
                 # tuple("-race") would quietly become single characters.
                 fail(CompatError(f"traefik_build: {option}= takes a list, e.g. [{value!r}]"))
-        _check_package(module_dir, package)
+        try:
+            gobuild.check_command_package(module_dir, package)
+        except CompatError as error:
+            fail(CompatError(f"traefik_build: {error.message}"))
         try:
             request = gobuild.BuildRequest(
                 module_dir,
@@ -248,125 +211,6 @@ def traefik_build(traefik_compat: CompatSession) -> Callable[..., ServiceBuild]:
             return ServiceBuild(base, binary, image, prediction, tuple(ports))
 
     return build
-
-
-class Gateway(Stack):
-    """What ``traefik_gateway`` returns: a started :class:`Stack` with ready clients.
-
-    Every client connects to Traefik on 127.0.0.1 and presents the route's host
-    name as SNI (TLS options are chosen by SNI), with the session PKI's client
-    certificate unless told otherwise.
-    """
-
-    app_host = traefik.APP_HOST
-    grpc_host = traefik.GRPC_HOST
-
-    def __enter__(self) -> Gateway:
-        # Already started by traefik_gateway (Stack.__enter__ would start it a second
-        # time): ``with traefik_gateway(...) as gateway:`` only closes it at the end.
-        return self
-
-    def tls_probe(
-        self,
-        host: str = traefik.APP_HOST,
-        path: str | None = None,
-        *,
-        bad: str | None = None,
-        max_version: ssl.TLSVersion | None = None,
-        timeout: float = 5.0,
-    ) -> TlsProbe:
-        """One raw TLS connection and one GET: negotiated version, cipher, ALPN, status.
-
-        ``bad`` presents one of the PKI's bad clients instead ("no-certificate",
-        "expired", ...); ``max_version`` caps the client (e.g. ``ssl.TLSVersion.TLSv1_2``).
-        """
-        with clear_errors():
-            context = self.pki.client_context(bad, max_version=max_version)
-        return probe_tls(
-            self.https_port,
-            context,
-            sni=host,
-            path=path or self.service_specs[0].health_path,
-            timeout=timeout,
-        )
-
-    def grpc_client(self, host: str = traefik.GRPC_HOST) -> GrpcClient:
-        """A gRPC channel through Traefik with mTLS (``.channel`` for your own stubs,
-        ``.health()`` for grpc.health.v1); needs ``grpc_port=`` on the service."""
-        return GrpcClient(
-            self.https_port,
-            host,
-            root_pem=self.pki.root.cert_pem.bytes(),
-            cert_chain_pem=self.pki.client.chain_pem.bytes(),
-            key_pem=self.pki.client.key_pem.bytes(),
-        )
-
-
-_SPEC_FIELDS = tuple(f.name for f in dataclasses.fields(ServiceSpec))
-ServiceLike = ServiceSpec | ServiceBuild | str | Mapping[str, Any]
-
-
-def _service_spec(index: int, service: ServiceLike, defaults: Mapping[str, Any]) -> ServiceSpec:
-    """A ServiceSpec from a build, an image tag or a dict, so tests need no internals.
-
-    Unlike a bare ServiceSpec (the sample's three ports), these default to one HTTP
-    port: the build's first port, else 8080; gRPC and admin ports only when given.
-    """
-    if isinstance(service, ServiceSpec):
-        return service
-    options = dict(service) if isinstance(service, Mapping) else {"image": service}
-    unknown = sorted(set(options) - set(_SPEC_FIELDS))
-    if unknown:
-        fail(
-            CompatError(
-                f"traefik_gateway: unknown service key {', '.join(unknown)}; "
-                f"valid: {', '.join(_SPEC_FIELDS)}"
-            )
-        )
-    image = options.pop("image", None)
-    if image is None:
-        fail(CompatError("traefik_gateway: a service dict needs 'image' (a build or a tag)"))
-    values: dict[str, Any] = {"alias": "app" if index == 0 else f"app-{index + 1}", **defaults}
-    if isinstance(image, ServiceBuild):
-        if values.get("http_port") is None and image.ports:
-            values["http_port"] = image.ports[0]
-        image = image.tag
-    values.update(options)
-    values["http_port"] = values.get("http_port") or 8080
-    values["args"] = tuple(values.get("args") or ())
-    values["env"] = dict(values.get("env") or {})
-    return ServiceSpec(image=str(image), **values)
-
-
-def _not_ready_hint(stack: Stack) -> str:
-    """Why a running service's health path did not answer 200, from one more request.
-
-    Only for services still running: an exited one is already explained by the
-    stack's message (exit code, runtime error) and its log tail.
-    """
-    for service in stack.services.values():
-        spec = service.spec
-        if spec.http_port is None:
-            continue
-        try:
-            service.container.reload()
-            if service.container.attrs["State"]["Status"] != "running":
-                continue
-        except docker.errors.DockerException:
-            continue
-        try:
-            status = requests.get(service.url(spec.http_port, spec.health_path), timeout=2)
-        except (requests.RequestException, CompatError, KeyError):
-            return (
-                f"nothing answers on container port {spec.http_port} of service "
-                f"{spec.alias!r}: check http_port= (the port the service listens on)"
-            )
-        if status.status_code != 200:
-            return (
-                f"{spec.health_path} on service {spec.alias!r} answers HTTP "
-                f"{status.status_code}: check health_path= (the service's health endpoint)"
-            )
-    return ""
 
 
 @pytest.fixture(scope="session")
@@ -417,7 +261,8 @@ def traefik_gateway(
             "args": tuple(args),
             "env": dict(env or {}),
         }
-        specs = [_service_spec(i, s, defaults) for i, s in enumerate(services)]
+        with clear_errors():
+            specs = [service_spec(i, s, defaults) for i, s in enumerate(services)]
         with clear_errors():
             traefik_image = traefik_compat.traefik_image(base)
             label = f"{traefik_compat.worker_id}-{base.name}-{len(stacks)}"
@@ -441,7 +286,7 @@ def traefik_gateway(
             try:
                 stack.start()
             except StackError as error:
-                hint = _not_ready_hint(stack)
+                hint = not_ready_hint(stack)
                 if not traefik_compat.settings.keep:
                     # A stack that never came up is of no use to later tests: free
                     # its containers now rather than at session end.

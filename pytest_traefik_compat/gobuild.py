@@ -1291,3 +1291,43 @@ def parse_linkages(names: Iterable[str]) -> tuple[Linkage, ...]:
         else:
             raise ValueError(f"unknown linkage {name!r}: expected one of {', '.join(LINKAGES)}")
     return tuple(out)
+
+
+_PACKAGE_CLAUSE = re.compile(rb"^package\s+(\w+)", re.MULTILINE)
+
+
+def check_command_package(module_dir: Path, package: str) -> None:
+    """Raise BuildError (one line) when ``package`` cannot be a command of the module.
+
+    ``go build`` would also fail, but with "stat ...: directory not found" or
+    "no required module provides package" under a generic "go build failed", and
+    a library package even "builds" (an archive, not a program). Packages outside
+    the module (a tool from a dependency) are left to ``go build``.
+    """
+    if not module_dir.exists():
+        raise BuildError(f"module directory {module_dir} does not exist")
+    if not module_dir.is_dir():
+        raise BuildError(f"{module_dir} is a file, not a Go module directory")
+    if not (module_dir / "go.mod").is_file():
+        return  # the build names the missing go.mod itself
+    module = read_go_mod(module_dir).module or ""
+    if package == "." or package.startswith(("./", "../")):
+        package_dir = module_dir / package
+    elif module and (package == module or package.startswith(module + "/")):
+        package_dir = module_dir / package[len(module) :].lstrip("/")
+    else:
+        return
+    where = f"module {module or '?'} ({module_dir})"
+    if not package_dir.is_dir():
+        raise BuildError(f"package {package} does not exist in {where}")
+    sources = [p for p in sorted(package_dir.glob("*.go")) if not p.name.endswith("_test.go")]
+    if not sources:
+        raise BuildError(f"package {package} in {where} has no Go files")
+    names = {
+        m.group(1).decode() for p in sources for m in [_PACKAGE_CLAUSE.search(p.read_bytes())] if m
+    }
+    if names and "main" not in names:
+        raise BuildError(
+            f"package {package} in {where} is package "
+            f"{', '.join(sorted(names))}, not a command (package main)"
+        )

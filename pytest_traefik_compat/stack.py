@@ -7,21 +7,23 @@ ports. Every wait is bounded, and a failure carries the containers' last log lin
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
+import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import docker.errors
 import requests
 
 from pytest_traefik_compat import engine, traefik
-from pytest_traefik_compat.clients import LOOPBACK, HttpsClient
-from pytest_traefik_compat.errors import StackError
+from pytest_traefik_compat.clients import LOOPBACK, GrpcClient, HttpsClient, TlsProbe, probe_tls
+from pytest_traefik_compat.errors import CompatError, StackError
 from pytest_traefik_compat.pki import SessionPKI
 
 NONROOT_UID = 65532
@@ -433,3 +435,128 @@ class Stack:
         raise StackError(
             f"Traefik not ready within {timeout:.0f} s ({last})", detail=self._failure_detail()
         )
+
+
+class Gateway(Stack):
+    """What ``traefik_gateway`` returns: a started :class:`Stack` with ready clients.
+
+    Every client connects to Traefik on 127.0.0.1 and presents the route's host
+    name as SNI (TLS options are chosen by SNI), with the session PKI's client
+    certificate unless told otherwise.
+    """
+
+    app_host = traefik.APP_HOST
+    grpc_host = traefik.GRPC_HOST
+
+    def __enter__(self) -> Gateway:
+        # Already started by traefik_gateway (Stack.__enter__ would start it a second
+        # time): ``with traefik_gateway(...) as gateway:`` only closes it at the end.
+        return self
+
+    def tls_probe(
+        self,
+        host: str = traefik.APP_HOST,
+        path: str | None = None,
+        *,
+        bad: str | None = None,
+        max_version: ssl.TLSVersion | None = None,
+        timeout: float = 5.0,
+    ) -> TlsProbe:
+        """One raw TLS connection and one GET: negotiated version, cipher, ALPN, status.
+
+        ``bad`` presents one of the PKI's bad clients instead ("no-certificate",
+        "expired", ...); ``max_version`` caps the client (e.g. ``ssl.TLSVersion.TLSv1_2``).
+        """
+        context = self.pki.client_context(bad, max_version=max_version)
+        return probe_tls(
+            self.https_port,
+            context,
+            sni=host,
+            path=path or self.service_specs[0].health_path,
+            timeout=timeout,
+        )
+
+    def grpc_client(self, host: str = traefik.GRPC_HOST) -> GrpcClient:
+        """A gRPC channel through Traefik with mTLS (``.channel`` for your own stubs,
+        ``.health()`` for grpc.health.v1); needs ``grpc_port=`` on the service."""
+        return GrpcClient(
+            self.https_port,
+            host,
+            root_pem=self.pki.root.cert_pem.bytes(),
+            cert_chain_pem=self.pki.client.chain_pem.bytes(),
+            key_pem=self.pki.client.key_pem.bytes(),
+        )
+
+
+_SPEC_FIELDS = tuple(f.name for f in dataclasses.fields(ServiceSpec))
+
+
+class BuiltService(Protocol):
+    """A build on a base (the fixtures' ServiceBuild): an image tag and its ports."""
+
+    tag: str
+    ports: tuple[int, ...]
+
+
+ServiceLike = ServiceSpec | BuiltService | str | Mapping[str, Any]
+
+
+def service_spec(index: int, service: ServiceLike, defaults: Mapping[str, Any]) -> ServiceSpec:
+    """A ServiceSpec from a build, an image tag or a dict, so tests need no internals.
+
+    Unlike a bare ServiceSpec (the sample's three ports), these default to one HTTP
+    port: the build's first port, else 8080; gRPC and admin ports only when given.
+    """
+    if isinstance(service, ServiceSpec):
+        return service
+    options = dict(service) if isinstance(service, Mapping) else {"image": service}
+    unknown = sorted(set(options) - set(_SPEC_FIELDS))
+    if unknown:
+        raise CompatError(
+            f"traefik_gateway: unknown service key {', '.join(unknown)}; "
+            f"valid: {', '.join(_SPEC_FIELDS)}"
+        )
+    image = options.pop("image", None)
+    if image is None:
+        raise CompatError("traefik_gateway: a service dict needs 'image' (a build or a tag)")
+    values: dict[str, Any] = {"alias": "app" if index == 0 else f"app-{index + 1}", **defaults}
+    if not isinstance(image, str) and hasattr(image, "tag"):
+        if values.get("http_port") is None and image.ports:
+            values["http_port"] = image.ports[0]
+        image = image.tag
+    values.update(options)
+    values["http_port"] = values.get("http_port") or 8080
+    values["args"] = tuple(values.get("args") or ())
+    values["env"] = dict(values.get("env") or {})
+    return ServiceSpec(image=str(image), **values)
+
+
+def not_ready_hint(stack: Stack) -> str:
+    """Why a running service's health path did not answer 200, from one more request.
+
+    Only for services still running: an exited one is already explained by the
+    stack's message (exit code, runtime error) and its log tail.
+    """
+    for service in stack.services.values():
+        spec = service.spec
+        if spec.http_port is None:
+            continue
+        try:
+            service.container.reload()
+            if service.container.attrs["State"]["Status"] != "running":
+                continue
+        except docker.errors.DockerException:
+            continue
+        try:
+            status = requests.get(service.url(spec.http_port, spec.health_path), timeout=2)
+        except (requests.RequestException, CompatError, KeyError):
+            return (
+                f"nothing answers on container port {spec.http_port} of service "
+                f"{spec.alias!r}: check http_port= (the port the service listens on)"
+            )
+        if status.status_code != 200:
+            return (
+                f"{spec.health_path} on service {spec.alias!r} answers HTTP "
+                f"{status.status_code}: check health_path= (the service's health endpoint)"
+            )
+    return ""
