@@ -129,6 +129,8 @@ def test_xdist_run_matches_the_serial_records(
     report_dir = tmp_path_factory.mktemp("xdist")
     result = _run(pytester, report_dir, "--traefik-images=alpine,distroless", "-n", "2")
     result.assert_outcomes(passed=34)
+    # the controller relays what each worker is doing, with elapsed time
+    result.stdout.fnmatch_lines(["[[]traefik-compat gw? +*s[]] stack ptc-*-gw?-* ready in *"])
     document, _ = load_report(report_dir / "report.json")
     expected = {k for k in _keys(serial) if k[0] in ("alpine", "distroless")}
     assert _keys(document) == expected
