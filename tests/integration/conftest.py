@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from pytest_traefik_compat import engine
-from pytest_traefik_compat.bases import BaseImages
+from pytest_traefik_compat.bases import BaseImage, BaseImages
 from pytest_traefik_compat.errors import CompatError
-from pytest_traefik_compat.settings import default_cache_dir
+from pytest_traefik_compat.settings import ImageSpec, default_cache_dir
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -67,3 +67,9 @@ def _keep_real_caches(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in _REAL_CACHES.items():
         if value:
             monkeypatch.setenv(name, value)
+
+
+@pytest.fixture(scope="session")
+def distroless(base_images: BaseImages) -> BaseImage:
+    """The base the stack-level tests run on (cheap to build, no shell, nonroot)."""
+    return base_images.get(ImageSpec("distroless"))

@@ -20,22 +20,16 @@ import pytest
 import requests
 
 from pytest_traefik_compat import engine, gobuild, traefik
-from pytest_traefik_compat.bases import BaseImage, BaseImages
+from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.clients import probe_tls
 from pytest_traefik_compat.errors import BuildError, StackError
 from pytest_traefik_compat.pki import SessionPKI
-from pytest_traefik_compat.settings import ImageSpec
 from pytest_traefik_compat.stack import ServiceSpec, Stack
 from tests.integration.stack_images import service_tag, traefik_tag
 
 REQUEST_TIMEOUT_S = 3.0
 FAULT_DEADLINE_S = 15.0  # health-check interval is 1 s: 503 comes long before this
 POLL_S = 0.1
-
-
-@pytest.fixture(scope="module")
-def distroless(base_images: BaseImages) -> BaseImage:
-    return base_images.get(ImageSpec("distroless"))
 
 
 @pytest.fixture

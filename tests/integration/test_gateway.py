@@ -9,18 +9,12 @@ from pathlib import Path
 import pytest
 
 from pytest_traefik_compat import engine, traefik
-from pytest_traefik_compat.bases import BaseImage, BaseImages
+from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.clients import probe_tls
 from pytest_traefik_compat.errors import StackError
 from pytest_traefik_compat.pki import SessionPKI
-from pytest_traefik_compat.settings import ImageSpec
 from pytest_traefik_compat.stack import ServiceSpec, Stack
 from tests.integration import stack_images
-
-
-@pytest.fixture(scope="module")
-def distroless(base_images: BaseImages) -> BaseImage:
-    return base_images.get(ImageSpec("distroless"))
 
 
 @pytest.fixture(scope="module")

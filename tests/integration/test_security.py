@@ -27,9 +27,9 @@ import pytest
 from cryptography import x509
 
 from pytest_traefik_compat import engine
-from pytest_traefik_compat.bases import BaseImage, BaseImages
+from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.pki import SessionPKI
-from pytest_traefik_compat.settings import ImageSpec, default_cache_dir
+from pytest_traefik_compat.settings import default_cache_dir
 from pytest_traefik_compat.stack import ServiceSpec, Stack
 from tests.bad_input_helpers import RUN_ID_CONFTEST, labelled_resources
 from tests.integration.secret_scan import Scanner, covering_images, point_of, stream_of
@@ -339,11 +339,6 @@ def test_negative_mtls_matrix_refused_on_every_base(suite_run: SuiteRun) -> None
 
 
 # ----------------------------------------------------------------- a live stack
-
-
-@pytest.fixture(scope="module")
-def distroless(base_images: BaseImages) -> BaseImage:
-    return base_images.get(ImageSpec("distroless"))
 
 
 @pytest.fixture
