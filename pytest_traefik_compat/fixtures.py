@@ -27,7 +27,6 @@ from pytest_traefik_compat.stack import (
     ServiceLike,
     ServiceSpec,
     Stack,
-    not_ready_hint,
     service_spec,
 )
 
@@ -285,14 +284,11 @@ def traefik_gateway(
             stack_bases.append(base.name)
             try:
                 stack.start()
-            except StackError as error:
-                hint = not_ready_hint(stack)
+            except StackError:
                 if not traefik_compat.settings.keep:
                     # A stack that never came up is of no use to later tests: free
                     # its containers now rather than at session end.
                     stack.close()
-                if hint:
-                    raise StackError(f"{error.message}; {hint}", detail=error.detail) from None
                 raise
             return stack
 

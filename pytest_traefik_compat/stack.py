@@ -256,24 +256,43 @@ class Stack:
         return running
 
     def wait_service_healthy(self, service: RunningService, *, timeout: float) -> float:
-        """Seconds from container start to the first 200 on the health path."""
-        url = service.url(service.spec.http_port, service.spec.health_path)
+        """Seconds from container start to the first 200 on the health path.
+
+        On timeout the error says what the last attempt saw: a status other than 200
+        (the health path is wrong) or no answer at all (the port is wrong).
+        """
+        spec = service.spec
+        url = service.url(spec.http_port, spec.health_path)
         deadline = time.monotonic() + timeout
+        last_status: int | None = None
         while time.monotonic() < deadline:
-            with suppress(requests.RequestException):
-                if requests.get(url, timeout=1).status_code == 200:
+            try:
+                last_status = requests.get(url, timeout=1).status_code
+                if last_status == 200:
                     return time.monotonic() - service.started_at
+            except requests.RequestException:
+                last_status = None
             exited = _exit_summary(service.container)
             if exited:
                 raise StackError(
-                    f"service {service.name} ({service.spec.image}) {exited} before "
-                    f"{service.spec.health_path} answered",
+                    f"service {service.name} ({spec.image}) {exited} before "
+                    f"{spec.health_path} answered",
                     detail=service.logs(),
                 )
             time.sleep(POLL_S)
+        if last_status is None:
+            hint = (
+                f"nothing answers on container port {spec.http_port} of service "
+                f"{spec.alias!r}: check http_port= (the port the service listens on)"
+            )
+        else:
+            hint = (
+                f"{spec.health_path} on service {spec.alias!r} answers HTTP {last_status}: "
+                "check health_path= (the service's health endpoint)"
+            )
         raise StackError(
-            f"service {service.name} never answered 200 on {service.spec.health_path} "
-            f"within {timeout:.0f} s",
+            f"service {service.name} never answered 200 on {spec.health_path} "
+            f"within {timeout:.0f} s; {hint}",
             detail=service.logs(),
         )
 
@@ -529,34 +548,3 @@ def service_spec(index: int, service: ServiceLike, defaults: Mapping[str, Any]) 
     values["args"] = tuple(values.get("args") or ())
     values["env"] = dict(values.get("env") or {})
     return ServiceSpec(image=str(image), **values)
-
-
-def not_ready_hint(stack: Stack) -> str:
-    """Why a running service's health path did not answer 200, from one more request.
-
-    Only for services still running: an exited one is already explained by the
-    stack's message (exit code, runtime error) and its log tail.
-    """
-    for service in stack.services.values():
-        spec = service.spec
-        if spec.http_port is None:
-            continue
-        try:
-            service.container.reload()
-            if service.container.attrs["State"]["Status"] != "running":
-                continue
-        except docker.errors.DockerException:
-            continue
-        try:
-            status = requests.get(service.url(spec.http_port, spec.health_path), timeout=2)
-        except (requests.RequestException, CompatError, KeyError):
-            return (
-                f"nothing answers on container port {spec.http_port} of service "
-                f"{spec.alias!r}: check http_port= (the port the service listens on)"
-            )
-        if status.status_code != 200:
-            return (
-                f"{spec.health_path} on service {spec.alias!r} answers HTTP "
-                f"{status.status_code}: check health_path= (the service's health endpoint)"
-            )
-    return ""
