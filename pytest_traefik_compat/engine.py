@@ -102,15 +102,6 @@ def client() -> DockerClient:
     return _client
 
 
-def reset_client() -> None:
-    """Forget the cached client (tests that point DOCKER_HOST elsewhere)."""
-    global _client
-    if _client is not None:
-        with suppress(Exception):
-            _client.close()
-    _client = None
-
-
 def _short(error: BaseException) -> str:
     """The useful end of a connection error: 'Connection refused', not the URL chain."""
     text = str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -7,7 +7,6 @@ read from the exported layer contents instead: ``docker create`` + ``export``.
 from __future__ import annotations
 
 import io
-import json
 import posixpath
 import tarfile
 from collections.abc import Iterable, Iterator
@@ -173,7 +172,3 @@ def read_image_files(reference: str, identity: engine.RunIdentity) -> ImageFiles
     finally:
         with suppress(docker.errors.DockerException):
             container.remove(force=True)
-
-
-def dumps(files: ImageFiles) -> str:
-    return json.dumps(files.to_json())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import ssl
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,7 +203,3 @@ def container_exit(container: Any, *, timeout: float) -> tuple[int | None, float
     except (requests.RequestException, docker.errors.DockerException):
         return None, None
     return int(result.get("StatusCode", -1)), time.monotonic() - started
-
-
-def summary_line(values: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in values.items())

@@ -9,7 +9,6 @@ import pytest
 
 from pytest_traefik_compat import gobuild, traefik
 from pytest_traefik_compat.bases import BaseImage
-from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.fixtures import ServiceBuild
 from pytest_traefik_compat.session import CompatSession, sample_apps_dir
 from pytest_traefik_compat.stack import ServiceSpec, Stack
@@ -87,10 +86,3 @@ def floor_build(
     return traefik_build(
         sample_dir / "floor", traefik_base, ports=(), healthcheck=None, linkage_var=None
     )
-
-
-def compat_error_text(error: BaseException) -> str:
-    return str(error) if isinstance(error, CompatError) else f"{type(error).__name__}: {error}"
-
-
-__all__ = ["CompatSession"]
