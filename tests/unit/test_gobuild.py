@@ -241,7 +241,7 @@ def test_key_changes_with_ambient_compiler_env(
 
 def test_key_changes_with_schema(module: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = key_of(module)
-    monkeypatch.setattr(gobuild, "CACHE_SCHEMA", gobuild.CACHE_SCHEMA + 1)
+    monkeypatch.setattr(gobuild.builder, "CACHE_SCHEMA", gobuild.CACHE_SCHEMA + 1)
     assert key_of(module) != before
 
 
@@ -354,7 +354,7 @@ def test_missing_go_is_one_line(tmp_path: Path) -> None:
 
 def test_builder_without_go(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(gobuild, "_default_go_candidates", lambda: [])
+    monkeypatch.setattr(gobuild.builder, "_default_go_candidates", lambda: [])
     write_module(tmp_path / "m")
     with pytest.raises(BuildError, match=r"^Go toolchain not found") as err:
         GoBuilder(tmp_path / "cache").build(BuildRequest(tmp_path / "m"))
