@@ -35,9 +35,8 @@ from pytest_traefik_compat.catalogue import (
 from pytest_traefik_compat.errors import BuildError, CompatError
 from pytest_traefik_compat.imagefs import ImageFiles, read_image_files
 from pytest_traefik_compat.settings import ImageSpec, Source
+from pytest_traefik_compat.startcheck import GLIBC_LOADER, MUSL_LOADER
 
-GLIBC_LOADER = "/lib64/ld-linux-x86-64.so.2"
-MUSL_LOADER = "/lib/ld-musl-x86_64.so.1"
 # Where Go's crypto/x509 looks for a bundle on Linux, in its order.
 GO_CERT_FILES = (
     "/etc/ssl/certs/ca-certificates.crt",

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from pytest_traefik_compat import gobuild, images, traefik
+from pytest_traefik_compat import gobuild, images, startcheck, traefik
 from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.errors import CompatError, StackError
 from pytest_traefik_compat.pki import SessionPKI
@@ -111,14 +111,6 @@ def traefik_record(
     return record
 
 
-def _glibc_version(base: BaseImage) -> tuple[int, int] | None:
-    version = base.facts.libc_version
-    if "glibc" not in base.facts.libc_kind or not version:
-        return None
-    major, _, minor = version.partition(".")
-    return (int(major), int(minor)) if major.isdigit() and minor.isdigit() else None
-
-
 @dataclass
 class ServiceBuild:
     """A Go module built for one linkage and put on one base."""
@@ -126,7 +118,7 @@ class ServiceBuild:
     base: BaseImage
     binary: gobuild.BuiltBinary
     image: images.BuiltImage
-    prediction: gobuild.Prediction
+    prediction: startcheck.Prediction
     # The container ports the image exposes (traefik_build's ports=): the gateway
     # routes to the first one unless told otherwise.
     ports: tuple[int, ...] = ()
@@ -204,8 +196,8 @@ def traefik_build(traefik_compat: CompatSession) -> Callable[..., ServiceBuild]:
                 ports=ports,
                 healthcheck=check,
             )
-            prediction = gobuild.predict_start(
-                binary.elf, base.files, image_glibc=_glibc_version(base)
+            prediction = startcheck.predict_start(
+                binary.elf, base.files, image_glibc=startcheck.glibc_version_of(base.facts)
             )
             return ServiceBuild(base, binary, image, prediction, tuple(ports))
 

@@ -1,44 +1,43 @@
-"""Go builds (moved from gobuild.py; being split by concern).
+"""Owns: building Go modules in three linkages into a cache, and reading the binaries' ELF facts.
+Must not import: pytest, docker/engine/stack, report (nor startcheck, which sits above it).
 
-Re-exports the builder's public names so existing imports keep working.
+The compatibility suite needs the same Go service as a static binary, as a
+glibc-linked binary and as a musl-linked binary. By concern:
+
+- :mod:`.toolchain` finds the host ``go`` and refuses, in one line, one too old;
+- :mod:`.gomod` reads go.mod and package clauses without running ``go``;
+- :mod:`.request` is one ``go build`` as a value, with its cache key;
+- :mod:`.elf` reads what the kernel and the loader need from a binary (pyelftools);
+- :mod:`.builder` runs ``go build`` into a cache that is safe under pytest-xdist.
+
+Whether a binary starts on an image is :mod:`pytest_traefik_compat.startcheck`'s.
 """
 
-from pytest_traefik_compat.gobuild.builder import (
-    BUILDMODES,
-    CACHE_SCHEMA,
-    DEFAULT_BUILD_TIMEOUT,
-    GLIBC_INTERPRETER_X86_64,
-    GO_ENV,
-    LINKAGES,
-    MIN_GO,
-    MUSL_INTERPRETER_X86_64,
-    BuildMode,
-    BuildRequest,
-    BuiltBinary,
-    ElfFacts,
-    ExecDiagnosis,
-    GoBuilder,
-    GoBuildInfo,
+from pytest_traefik_compat.gobuild.builder import DEFAULT_BUILD_TIMEOUT, BuiltBinary, GoBuilder
+from pytest_traefik_compat.gobuild.elf import ElfFacts, GoBuildInfo, LibcKind, inspect_elf
+from pytest_traefik_compat.gobuild.gomod import (
     GoModInfo,
-    GoToolchain,
-    ImageFileView,
-    LibcKind,
-    Linkage,
-    Prediction,
-    StartCategory,
-    cache_key,
     check_command_package,
     check_module_go,
-    default_cache_dir,
-    describe_exec_failure,
-    diagnose_exec_failure,
-    find_go,
-    inspect_elf,
-    linkage_env,
-    parse_go_version,
-    parse_linkages,
-    predict_start,
     read_go_mod,
+)
+from pytest_traefik_compat.gobuild.request import (
+    BUILDMODES,
+    CACHE_SCHEMA,
+    LINKAGES,
+    BuildMode,
+    BuildRequest,
+    Linkage,
+    cache_key,
+    linkage_env,
+    parse_linkages,
+)
+from pytest_traefik_compat.gobuild.toolchain import (
+    GO_ENV,
+    MIN_GO,
+    GoToolchain,
+    find_go,
+    parse_go_version,
     require_go,
 )
 
@@ -46,37 +45,27 @@ __all__ = [
     "BUILDMODES",
     "CACHE_SCHEMA",
     "DEFAULT_BUILD_TIMEOUT",
-    "GLIBC_INTERPRETER_X86_64",
     "GO_ENV",
     "LINKAGES",
     "MIN_GO",
-    "MUSL_INTERPRETER_X86_64",
     "BuildMode",
     "BuildRequest",
     "BuiltBinary",
     "ElfFacts",
-    "ExecDiagnosis",
     "GoBuildInfo",
     "GoBuilder",
     "GoModInfo",
     "GoToolchain",
-    "ImageFileView",
     "LibcKind",
     "Linkage",
-    "Prediction",
-    "StartCategory",
     "cache_key",
     "check_command_package",
     "check_module_go",
-    "default_cache_dir",
-    "describe_exec_failure",
-    "diagnose_exec_failure",
     "find_go",
     "inspect_elf",
     "linkage_env",
     "parse_go_version",
     "parse_linkages",
-    "predict_start",
     "read_go_mod",
     "require_go",
 ]

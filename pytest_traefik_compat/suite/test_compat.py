@@ -20,7 +20,7 @@ import requests
 from cryptography.x509.oid import NameOID
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from pytest_traefik_compat import engine, gobuild, images, probes, traefik
+from pytest_traefik_compat import engine, gobuild, images, probes, startcheck, traefik
 from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.clients import GrpcClient, probe_tls
 from pytest_traefik_compat.errors import CompatError
@@ -109,7 +109,7 @@ def test_start_matrix(
             with suppress(docker.errors.DockerException):
                 container.remove(force=True)
     observed_starts = exit_code is None and not runtime_error
-    diagnosis = gobuild.diagnose_exec_failure(exit_code, f"{runtime_error}\n{logs}")
+    diagnosis = startcheck.diagnose_exec_failure(exit_code, f"{runtime_error}\n{logs}")
     record.figure("observed", "starts" if observed_starts else "fails")
     record.figure("observed_reason", diagnosis.evidence or diagnosis.category.value)
     record.figure("exit_code", exit_code if exit_code is not None else "-")
@@ -536,7 +536,7 @@ def test_go_plugin_loading(
         extra_files=((plugin.path, "/greeter.so"),),
     )
     image = images.ensure_image(request, traefik_compat.cache_dir / "locks")
-    prediction = gobuild.predict_start(host.elf, traefik_base.files)
+    prediction = startcheck.predict_start(host.elf, traefik_base.files)
     container = compat_stack.run_container(image.tag, f"goplugin-{linkage}")
     try:
         code, _ = probes.container_exit(container, timeout=START_TIMEOUT_S)
