@@ -11,13 +11,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from pytest_traefik_compat import engine, gobuild, images, traefik
-from pytest_traefik_compat.bases import BaseImages
-from pytest_traefik_compat.clients import probe_tls
+from pytest_traefik_compat import engine, gobuild
+from pytest_traefik_compat.bases import BaseImages, images
+from pytest_traefik_compat.gateway import traefik
+from pytest_traefik_compat.gateway.clients import probe_tls
+from pytest_traefik_compat.gateway.stack import ServiceSpec, Stack
 from pytest_traefik_compat.pki import SessionPKI
 from pytest_traefik_compat.session import sample_apps_dir
 from pytest_traefik_compat.settings import ImageSpec, default_cache_dir
-from pytest_traefik_compat.stack import ServiceSpec, Stack
 
 
 def main() -> None:

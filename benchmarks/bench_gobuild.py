@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from pytest_traefik_compat import engine, gobuild, images
-from pytest_traefik_compat.bases import BaseImages
+from pytest_traefik_compat import engine, gobuild
+from pytest_traefik_compat.bases import BaseImages, images
 from pytest_traefik_compat.catalogue import DEFAULT_VARIANTS
 from pytest_traefik_compat.session import sample_apps_dir
 from pytest_traefik_compat.settings import ImageSpec, default_cache_dir

@@ -164,7 +164,7 @@ def doctor_checks(cache_dir: Path) -> list[Check]:
         )
     )
     try:
-        from pytest_traefik_compat.traefik import traefik_binary_path, traefik_version
+        from pytest_traefik_compat.gateway.traefik import traefik_binary_path, traefik_version
 
         binary = traefik_binary_path()
         checks.append(Check("traefik", True, f"{traefik_version(binary)} ({binary})"))
@@ -195,7 +195,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
     if args.stale_images:
-        from pytest_traefik_compat.images import prune_stale_images
+        from pytest_traefik_compat.bases.images import prune_stale_images
 
         removed = prune_stale_images()
         print(

@@ -14,21 +14,21 @@ from typing import Any, NoReturn
 
 import pytest
 
-from pytest_traefik_compat import gobuild, images, startcheck, traefik
-from pytest_traefik_compat.bases import BaseImage
-from pytest_traefik_compat.errors import CompatError, StackError
-from pytest_traefik_compat.pki import SessionPKI
-from pytest_traefik_compat.records import Record
-from pytest_traefik_compat.session import CompatSession, get_session
-from pytest_traefik_compat.settings import Settings
-from pytest_traefik_compat.stack import (
+from pytest_traefik_compat import gobuild, startcheck
+from pytest_traefik_compat.bases import BaseImage, images
+from pytest_traefik_compat.errors import CompatError
+from pytest_traefik_compat.gateway import traefik
+from pytest_traefik_compat.gateway.stack import (
     READY_TIMEOUT_S,
     Gateway,
     ServiceLike,
     ServiceSpec,
-    Stack,
     service_spec,
 )
+from pytest_traefik_compat.pki import SessionPKI
+from pytest_traefik_compat.records import Record
+from pytest_traefik_compat.session import CompatSession, base_param, get_session
+from pytest_traefik_compat.settings import ImageSpec, Settings
 
 # Fixtures, plus the types they hand out (for annotations in users' tests).
 __all__ = [
@@ -77,11 +77,11 @@ def traefik_settings(traefik_compat: CompatSession) -> Settings:
 @pytest.fixture(scope="session")
 def traefik_base(request: pytest.FixtureRequest, traefik_compat: CompatSession) -> BaseImage:
     """The base under test (parametrized over --traefik-images), built or found locally."""
-    name = str(request.param)
+    spec: ImageSpec = request.param
     try:
-        return traefik_compat.base(name)
+        return traefik_compat.base(spec)
     except CompatError as error:
-        fail(CompatError(f"base {name}: {error}"))
+        fail(CompatError(f"base {spec.name}: {error}"))
 
 
 @pytest.fixture(scope="session")
@@ -99,8 +99,8 @@ def traefik_record(
     request: pytest.FixtureRequest, traefik_compat: CompatSession
 ) -> Callable[..., Record]:
     """``traefik_record(check, base=None, variant="")`` -> a Record in the run's report."""
-    params = getattr(getattr(request.node, "callspec", None), "params", {})
-    default_base = params.get("traefik_base")
+    spec = base_param(request.node) if isinstance(request.node, pytest.Item) else None
+    default_base = spec.name if spec is not None else None
 
     def record(check: str, base: str | None = None, *, variant: str = "") -> Record:
         name = base or default_base
@@ -222,10 +222,9 @@ def traefik_gateway(
     started and ready (bounded by ``ready_timeout`` per container); it is torn down
     at session end or with ``gateway.close()``.
     """
-    stacks: list[Stack] = []
-    stack_bases: list[str] = []
+    gateways: list[Gateway] = []
 
-    def gateway(
+    def start_gateway(
         base: BaseImage,
         services: Sequence[ServiceLike],
         *,
@@ -256,8 +255,8 @@ def traefik_gateway(
             specs = [service_spec(i, s, defaults) for i, s in enumerate(services)]
         with clear_errors():
             traefik_image = traefik_compat.traefik_image(base)
-            label = f"{traefik_compat.worker_id}-{base.name}-{len(stacks)}"
-            stack = Gateway(
+            label = f"{traefik_compat.worker_id}-{base.name}-{len(gateways)}"
+            gateway = Gateway(
                 identity=traefik_compat.identity,
                 label=label,
                 workdir=tmp_path_factory.mktemp(f"stack-{base.name}"),
@@ -271,19 +270,18 @@ def traefik_gateway(
                 health_interval=health_interval,
                 ready_timeout=ready_timeout,
                 progress=traefik_compat.progress,
+                keep_policy=traefik_compat.keep_policy(base.name),
             )
-            stacks.append(stack)
-            stack_bases.append(base.name)
+            gateways.append(gateway)
             try:
-                stack.start()
-            except StackError:
-                if not traefik_compat.settings.keep:
-                    # A stack that never came up is of no use to later tests: free
-                    # its containers now rather than at session end.
-                    stack.close()
+                gateway.start()
+            except CompatError:
+                # A gateway that never came up is of no use to later tests: free its
+                # containers now (kept instead under --traefik-keep, at teardown).
+                gateway.close()
                 raise
-            return stack
+            return gateway
 
-    yield gateway
-    for stack, base_name in zip(stacks, stack_bases, strict=True):
-        traefik_compat.release_stack(stack, base_name)
+    yield start_gateway
+    for gateway in gateways:
+        gateway.close()

@@ -1,6 +1,7 @@
 """pytest11 entry point: the option group, configuration and fixture wiring.
 
-The engine lives in plain modules (bases, gobuild, traefik, stack, probes, report);
+The engine lives in plain modules and subpackages (engine, bases, gobuild, gateway,
+probes, report);
 this module only turns options into a :class:`Settings` and registers the run's
 :class:`CompatSession`.
 """
@@ -15,13 +16,10 @@ import pytest
 
 from pytest_traefik_compat import settings as opts
 from pytest_traefik_compat.catalogue import VARIANT_NAMES
-from pytest_traefik_compat.fixtures import *  # noqa: F403  (fixtures must live in the plugin)
-from pytest_traefik_compat.session import (
-    SESSION_PLUGIN_NAME,
-    CompatSession,
-    XdistHooks,
-    settings_key,
-)
+from pytest_traefik_compat.session import SESSION_PLUGIN_NAME, CompatSession, settings_key
+
+# The fixtures module is a plugin of its own, registered with this one.
+pytest_plugins = ["pytest_traefik_compat.fixtures"]
 
 BASE_FIXTURE = "traefik_base"
 
@@ -115,6 +113,9 @@ def pytest_configure(config: pytest.Config) -> None:
     compat = CompatSession(config, resolved)
     config.pluginmanager.register(compat, SESSION_PLUGIN_NAME)
     if config.pluginmanager.hasplugin("xdist"):
+        # Imported only here: the module imports xdist, whose hooks exist only with it.
+        from pytest_traefik_compat.xdist import XdistHooks
+
         config.pluginmanager.register(XdistHooks(compat), "traefik-compat-xdist")
 
 
@@ -122,8 +123,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if BASE_FIXTURE not in metafunc.fixturenames:
         return
     resolved = metafunc.config.stash[settings_key]
-    names = [spec.name for spec in resolved.images]
-    if not names:
+    specs = list(resolved.images)
+    if not specs:
         # Without --traefik-images the plugin stays out of the way: one skipped item.
         metafunc.parametrize(
             BASE_FIXTURE,
@@ -133,7 +134,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             scope="session",
         )
         return
-    metafunc.parametrize(BASE_FIXTURE, names, ids=names, indirect=True, scope="session")
+    # The spec objects themselves, ids from their names: no string round trips.
+    metafunc.parametrize(
+        BASE_FIXTURE, specs, ids=[spec.name for spec in specs], indirect=True, scope="session"
+    )
 
 
 def _check_writable(directory: Path, what: str, option: str) -> None:

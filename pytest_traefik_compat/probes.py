@@ -19,7 +19,7 @@ import docker.errors
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from pytest_traefik_compat.clients import TlsProbe, probe_tls
+from pytest_traefik_compat.gateway.clients import TlsProbe, probe_tls
 
 POLL_S = 0.02
 

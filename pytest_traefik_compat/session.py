@@ -10,19 +10,21 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
-import threading
 import time
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Generator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_traefik_compat import __version__, engine, gobuild, images, report, traefik
-from pytest_traefik_compat.bases import BaseFacts, BaseImage, BaseImages
+from pytest_traefik_compat import __version__, engine, gobuild, report
+from pytest_traefik_compat.bases import BaseImage, BaseImages, images
 from pytest_traefik_compat.errors import CompatError
+from pytest_traefik_compat.gateway import traefik
+from pytest_traefik_compat.gateway.stack import Gateway, KeepPolicy
+from pytest_traefik_compat.markers import applicability, marker_problem
+from pytest_traefik_compat.progress import ProgressLines, is_xdist_worker
 from pytest_traefik_compat.records import Record
 from pytest_traefik_compat.settings import ImageSpec, Settings
 
@@ -31,11 +33,6 @@ settings_key = pytest.StashKey[Settings]()
 RUN_ID_INPUT = "traefik_compat_run"
 RECORDS_OUTPUT = "traefik_compat_records"
 KEPT_OUTPUT = "traefik_compat_kept"
-RELAY_INTERVAL_S = 0.5
-
-
-def is_xdist_worker(config: pytest.Config) -> bool:
-    return hasattr(config, "workerinput")
 
 
 def sample_apps_dir() -> Path:
@@ -57,8 +54,7 @@ class CompatSession:
         self._bases: dict[str, BaseImage] = {}
         self._current_test = ""
         self.failed_bases: set[str] = set()
-        self._relay: threading.Thread | None = None
-        self._relay_stop = threading.Event()
+        self.failed_tests: set[str] = set()
         self.kept_stacks: list[str] = []
         self.report_paths: report.ReportPaths | None = None
         self.report_error = ""
@@ -70,65 +66,17 @@ class CompatSession:
         else:
             self.identity = engine.RunIdentity.create()
         self.worker_id = str((worker_input or {}).get("workerid", "main"))
+        self.progress_lines = ProgressLines(
+            config,
+            self.worker_id,
+            self.started,
+            lambda: self.cache_dir / "progress" / f"{self.identity.run_id}.log",
+        )
 
     # ---- progress on long work
     def progress(self, message: str) -> None:
-        """Announce long work (builds, stack starts) with who does it and since when.
-
-        Workers' output never reaches the terminal, so under xdist they append to a
-        per-run file that the controller relays (see :meth:`start_progress_relay`).
-        """
-        elapsed = time.monotonic() - self.started
-        line = f"[traefik-compat {self.worker_id} +{elapsed:5.1f}s] {message}"
-        if is_xdist_worker(self.config):
-            with contextlib.suppress(OSError), self.progress_file.open("a") as handle:
-                handle.write(line + "\n")
-            return
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.ensure_newline()  # not in the middle of a row of dots
-            reporter.write_line(line)
-        else:
-            sys.stderr.write(line + "\n")
-
-    @property
-    def progress_file(self) -> Path:
-        return self.cache_dir / "progress" / f"{self.identity.run_id}.log"
-
-    def start_progress_relay(self) -> None:
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is None:
-            return
-        self.progress_file.parent.mkdir(parents=True, exist_ok=True)
-        self.progress_file.touch()
-        self._relay_stop = threading.Event()
-
-        def relay() -> None:
-            offset = 0
-            while True:
-                stopping = self._relay_stop.wait(RELAY_INTERVAL_S)
-                with contextlib.suppress(OSError), self.progress_file.open() as handle:
-                    handle.seek(offset)
-                    chunk = handle.read()
-                    # Only whole lines: a worker may be mid-write.
-                    complete = chunk[: chunk.rfind("\n") + 1]
-                    offset += len(complete)
-                    for line in complete.splitlines():
-                        reporter.ensure_newline()
-                        reporter.write_line(line)
-                if stopping:
-                    return
-
-        self._relay = threading.Thread(target=relay, name="traefik-compat-progress", daemon=True)
-        self._relay.start()
-
-    def stop_progress_relay(self) -> None:
-        if self._relay is None:
-            return
-        self._relay_stop.set()
-        self._relay.join(timeout=5)
-        self._relay = None
-        self.progress_file.unlink(missing_ok=True)
+        """Announce long work (builds, stack starts) with who does it and since when."""
+        self.progress_lines.emit(message)
 
     # ---- lifecycle
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -144,22 +92,22 @@ class CompatSession:
         if leftovers.total:
             self.progress(f"removed leftovers of killed runs: {leftovers}")
         if getattr(self.config.option, "numprocesses", None):
-            self.start_progress_relay()
+            self.progress_lines.start_relay()
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         """Apply ``@pytest.mark.traefik_bases(...)``: skip where the test does not apply."""
         marker = item.get_closest_marker("traefik_bases")
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        base = params.get("traefik_base")
-        if marker is None or not base:
+        base = base_param(item)
+        if marker is None or base is None:
             return
+        params = getattr(getattr(item, "callspec", None), "params", {})
         reason = applicability(
-            str(base),
+            base.name,
             names=[str(name) for name in marker.args],
             linkages=marker.kwargs.get("linkages"),
             linkage=params.get("linkage"),
             requires=marker.kwargs.get("requires"),
-            facts=lambda: self.base(str(base)).facts,
+            facts=lambda: self.base(base).facts,
         )
         if reason:
             # The test's location in -rs output, not this line of the plugin.
@@ -188,9 +136,10 @@ class CompatSession:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         if report.failed:
-            params = getattr(getattr(item, "callspec", None), "params", {})
-            if params.get("traefik_base"):
-                self.failed_bases.add(str(params["traefik_base"]))
+            self.failed_tests.add(item.nodeid)
+            base = base_param(item)
+            if base is not None:
+                self.failed_bases.add(base.name)
         if report.when == "call" or (report.when == "setup" and not report.passed):
             outcome = "error" if report.when == "setup" and report.failed else report.outcome
             for record in self.records:
@@ -219,7 +168,7 @@ class CompatSession:
             )
             self.config.workeroutput[KEPT_OUTPUT] = json.dumps(self.kept_stacks)  # type: ignore[attr-defined]
             return
-        self.stop_progress_relay()
+        self.progress_lines.stop_relay()
         # Safety net: anything of this run still around goes now (a fixture that never
         # reached its teardown, an interrupted run), except stacks kept for debugging.
         with contextlib.suppress(CompatError):
@@ -228,16 +177,26 @@ class CompatSession:
             engine.KeptRuns(self.cache_dir).add(self.identity.run_id)
         self.write_report()
 
-    # ---- stacks kept for debugging (--traefik-keep)
-    def release_stack(self, stack: Any, base: str) -> None:
-        """Close a stack, unless --traefik-keep asks to keep a failed base's stack."""
-        if getattr(stack, "network", None) is None:
-            return  # already closed by its user
-        if self.settings.keep and base in self.failed_bases:
-            self.kept_stacks.append(stack.prefix)
-            self.progress(f"kept stack {stack.prefix} of failed base {base} (--traefik-keep)")
-            return
-        stack.close()
+    # ---- gateways kept for debugging (--traefik-keep)
+    def keep_policy(self, base: str) -> KeepPolicy:
+        """What a gateway created now asks on close(): keep it (--traefik-keep) when its
+        test or its base failed. While that test still runs its outcome is unknown,
+        so a close() from inside the test waits for the fixture's teardown."""
+        owner_test = self._current_test
+
+        def keep(gateway: Gateway) -> bool:
+            if not self.settings.keep:
+                return False
+            if owner_test and owner_test == self._current_test:
+                return True  # decided again at the fixture's teardown
+            if owner_test in self.failed_tests or base in self.failed_bases:
+                gateway.kept = True
+                self.kept_stacks.append(gateway.prefix)
+                self.progress(f"kept stack {gateway.prefix} of failed base {base} (--traefik-keep)")
+                return True
+            return False
+
+        return keep
 
     # ---- report
     @property
@@ -331,13 +290,10 @@ class CompatSession:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def spec(self, name: str) -> ImageSpec:
-        return next(spec for spec in self.settings.images if spec.name == name)
-
-    def base(self, name: str) -> BaseImage:
-        if name not in self._bases:
-            self._bases[name] = self.base_images.get(self.spec(name))
-        return self._bases[name]
+    def base(self, spec: ImageSpec) -> BaseImage:
+        if spec.name not in self._bases:
+            self._bases[spec.name] = self.base_images.get(spec)
+        return self._bases[spec.name]
 
     # ---- Go builds and images
     @cached_property
@@ -391,102 +347,11 @@ class CompatSession:
         return built
 
 
-# Facts a test can require with @pytest.mark.traefik_bases(requires=...).
-REQUIREMENTS: dict[str, Callable[[BaseFacts], bool]] = {
-    "shell": lambda f: f.shell is not None,
-    "bash": lambda f: f.bash,
-    "curl": lambda f: f.curl is not None,
-    "wget": lambda f: f.wget is not None,
-    "ca_bundle": lambda f: f.ca_bundle is not None,
-    "zoneinfo": lambda f: f.zoneinfo,
-    "glibc": lambda f: "glibc" in f.libc_kind,
-    "musl": lambda f: "musl" in f.libc_kind,
-    "libc": lambda f: f.libc_kind != "none",
-}
-
-
-def _as_list(value: Sequence[str] | str | None) -> list[str]:
-    return [value] if isinstance(value, str) else list(value or [])
-
-
-def marker_problem(marker: pytest.Mark) -> str | None:
-    """What is wrong with a ``traefik_bases`` marker's arguments (None: nothing)."""
-    unknown = sorted(set(marker.kwargs) - {"linkages", "requires"})
-    if unknown:
-        return f"traefik_bases({unknown[0]}=...): unknown argument; valid: linkages, requires"
-    for requirement in _as_list(marker.kwargs.get("requires")):
-        if requirement not in REQUIREMENTS:
-            return (
-                f"traefik_bases(requires={requirement!r}): unknown requirement; "
-                f"valid: {', '.join(REQUIREMENTS)}"
-            )
-    for linkage in _as_list(marker.kwargs.get("linkages")):
-        if linkage not in gobuild.LINKAGES:
-            return (
-                f"traefik_bases(linkages={linkage!r}): unknown linkage; "
-                f"valid: {', '.join(gobuild.LINKAGES)}"
-            )
-    return None
-
-
-def applicability(
-    base: str,
-    *,
-    names: Sequence[str],
-    linkages: Sequence[str] | str | None,
-    linkage: object,
-    requires: Sequence[str] | str | None,
-    facts: Callable[[], BaseFacts],
-) -> str | None:
-    """Why a marked test does not apply to this base (None: it applies)."""
-    if names and base not in names:
-        return f"only for bases {', '.join(names)} (this is {base})"
-    if linkages is not None and linkage is not None:
-        allowed = [linkages] if isinstance(linkages, str) else list(linkages)
-        if linkage not in allowed:
-            return f"only for linkages {', '.join(allowed)} (this is {linkage})"
-    wanted = [requires] if isinstance(requires, str) else list(requires or [])
-    for requirement in wanted:
-        check = REQUIREMENTS.get(requirement)
-        if check is None:
-            raise pytest.UsageError(
-                f"traefik_bases(requires={requirement!r}): unknown requirement; "
-                f"valid: {', '.join(REQUIREMENTS)}"
-            )
-        if not check(facts()):
-            return f"base {base} has no {requirement.replace('_', ' ')}"
-    return None
-
-
-class XdistHooks:
-    """Registered only when pytest-xdist is active: its hooks do not exist otherwise."""
-
-    def __init__(self, compat: CompatSession) -> None:
-        self.compat = compat
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
-        """Keep each base's tests on one worker (default ``-n`` mode only)."""
-        if not self.compat.settings.enabled or config.getvalue("dist") != "load":
-            return None
-        from pytest_traefik_compat.xdist_scheduling import BaseScopeScheduling
-
-        names = [spec.name for spec in self.compat.settings.images]
-        return BaseScopeScheduling(config, log, names)
-
-    def pytest_configure_node(self, node: Any) -> None:
-        node.workerinput[RUN_ID_INPUT] = {
-            "id": self.compat.identity.run_id,
-            "pid": self.compat.identity.pid,
-            "host": self.compat.identity.host,
-        }
-
-    def pytest_testnodedown(self, node: Any, error: object) -> None:
-        output = getattr(node, "workeroutput", {})
-        payload = output.get(RECORDS_OUTPUT)
-        if payload:
-            self.compat.records.extend(Record.from_json(item) for item in json.loads(payload))
-        self.compat.kept_stacks.extend(json.loads(output.get(KEPT_OUTPUT) or "[]"))
+def base_param(item: pytest.Item) -> ImageSpec | None:
+    """The base a test item is parametrized with (None outside the matrix)."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    spec = params.get("traefik_base")
+    return spec if isinstance(spec, ImageSpec) else None
 
 
 def get_session(config: pytest.Config) -> CompatSession:

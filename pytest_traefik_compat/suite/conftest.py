@@ -7,15 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from pytest_traefik_compat import gobuild, traefik
+from pytest_traefik_compat import gobuild
 from pytest_traefik_compat.bases import BaseImage
+from pytest_traefik_compat.checks import PLUGIN_VALUE, STATIC
 from pytest_traefik_compat.fixtures import ServiceBuild
-from pytest_traefik_compat.session import CompatSession, sample_apps_dir
-from pytest_traefik_compat.stack import ServiceSpec, Stack
+from pytest_traefik_compat.gateway import traefik
+from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
+from pytest_traefik_compat.session import sample_apps_dir
 
 HEALTH_INTERVAL = "1s"
 PLUGIN_MODULE = "github.com/compat/headerplugin"
-PLUGIN_VALUE = "yaegi-on-this-base"
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +51,7 @@ def sample_builds(
 
 @pytest.fixture(scope="session")
 def static_build(sample_builds: dict[str, ServiceBuild | str]) -> ServiceBuild:
-    build = sample_builds["static"]
+    build = sample_builds[STATIC]
     if isinstance(build, str):
         pytest.fail(f"static build failed: {build}", pytrace=False)
     return build
@@ -60,11 +61,11 @@ def static_build(sample_builds: dict[str, ServiceBuild | str]) -> ServiceBuild:
 def compat_stack(
     traefik_base: BaseImage,
     static_build: ServiceBuild,
-    traefik_gateway: Callable[..., Stack],
+    traefik_gateway: Callable[..., Gateway],
     sample_dir: Path,
-    traefik_compat: CompatSession,
-) -> Iterator[Stack]:
-    """One stack per base, shared by that base's tests, closed when the base is done."""
+) -> Iterator[Gateway]:
+    """One stack per base, shared by that base's tests, closed when the base is done
+    (kept under --traefik-keep when the base failed)."""
     stack = traefik_gateway(
         traefik_base,
         [ServiceSpec(static_build.tag)],
@@ -74,7 +75,7 @@ def compat_stack(
         plugin_dir=sample_dir / "traefik-plugin" / "plugins-local",
     )
     yield stack
-    traefik_compat.release_stack(stack, traefik_base.name)
+    stack.close()
 
 
 @pytest.fixture(scope="session")

@@ -20,20 +20,52 @@ import requests
 from cryptography.x509.oid import NameOID
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from pytest_traefik_compat import engine, gobuild, images, probes, startcheck, traefik
-from pytest_traefik_compat.bases import BaseImage
-from pytest_traefik_compat.clients import GrpcClient, probe_tls
+from pytest_traefik_compat import engine, gobuild, probes, startcheck
+from pytest_traefik_compat.bases import BaseImage, images
+from pytest_traefik_compat.checks import (
+    ALIGNMENT,
+    BUILD_FAILED,
+    CLIENT_IDENTITY,
+    FAILS,
+    GLIBC,
+    GO_PLUGIN,
+    GRPC,
+    HEALTH_METRICS,
+    HEALTHCHECK,
+    HEALTHCHECK_STYLES,
+    IMAGE_FACTS,
+    LOADS,
+    MEMORY,
+    MISSING,
+    MTLS,
+    MUSL,
+    NO_SNI,
+    PLUGIN_VALUE,
+    REFUSAL,
+    RUNTIME_FACTS,
+    START_MATRIX,
+    STARTS,
+    STARTUP_LATENCY,
+    STATIC,
+    STYLE_RESULT,
+    TLS,
+    TRAEFIK_PLUGIN,
+    UNAVAILABLE,
+    UNKNOWN_SNI,
+    WORKS,
+)
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.fixtures import ServiceBuild
+from pytest_traefik_compat.gateway import traefik
+from pytest_traefik_compat.gateway.clients import probe_tls
+from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
 from pytest_traefik_compat.grpc_stubs.demo.v1 import demo_pb2, demo_pb2_grpc
 from pytest_traefik_compat.pki import BAD_CLIENT_KINDS, SessionPKI
 from pytest_traefik_compat.records import Record
 from pytest_traefik_compat.session import CompatSession
 from pytest_traefik_compat.settings import Settings
-from pytest_traefik_compat.stack import ServiceSpec, Stack, host_ports
 
 RecordFactory = Callable[..., Record]
-PLUGIN_VALUE = "yaegi-on-this-base"  # as configured in the suite's conftest
 START_TIMEOUT_S = 20.0
 ALIGNMENT_TIMEOUT_S = 20.0
 WARMUP_REQUESTS = 200
@@ -41,12 +73,21 @@ WARMUP_REQUESTS = 200
 
 def test_image_facts(traefik_base: BaseImage, traefik_record: RecordFactory) -> None:
     facts = traefik_base.facts
-    record = traefik_record("image-facts")
-    record.figure("size", facts.size_bytes, "bytes").figure("layers", facts.layers, "count")
-    record.figure("libc", f"{facts.libc_kind} {facts.libc_version or ''}".strip())
-    for name in ("shell", "curl", "wget", "ca_bundle", "default_user", "os_name"):
-        record.figure(name, getattr(facts, name) or "-")
-    record.figure("zoneinfo", facts.zoneinfo).figure("files", facts.file_count, "count")
+    record = traefik_record(IMAGE_FACTS.check)
+    record.figure(IMAGE_FACTS.size, facts.size_bytes, "bytes")
+    record.figure(IMAGE_FACTS.layers, facts.layers, "count")
+    record.figure(IMAGE_FACTS.libc, f"{facts.libc_kind} {facts.libc_version or ''}".strip())
+    for name, value in (
+        (IMAGE_FACTS.shell, facts.shell),
+        (IMAGE_FACTS.curl, facts.curl),
+        (IMAGE_FACTS.wget, facts.wget),
+        (IMAGE_FACTS.ca_bundle, facts.ca_bundle),
+        (IMAGE_FACTS.default_user, facts.default_user),
+        (IMAGE_FACTS.os_name, facts.os_name),
+    ):
+        record.figure(name, value or MISSING)
+    record.figure(IMAGE_FACTS.zoneinfo, facts.zoneinfo)
+    record.figure(IMAGE_FACTS.files, facts.file_count, "count")
     record.details = facts.as_dict()
     assert facts.image_id, "an image id is always known"
 
@@ -56,20 +97,20 @@ def test_start_matrix(
     linkage: str,
     traefik_base: BaseImage,
     sample_builds: dict[str, ServiceBuild | str],
-    compat_stack: Stack,
+    compat_stack: Gateway,
     traefik_record: RecordFactory,
 ) -> None:
-    record = traefik_record("start-matrix", variant=linkage)
+    record = traefik_record(START_MATRIX.check, variant=linkage)
     build = sample_builds[linkage]
     if isinstance(build, str):
-        record.figure("outcome", "build failed").details["build_error"] = build
+        record.figure(START_MATRIX.outcome, BUILD_FAILED).details[START_MATRIX.build_error] = build
         pytest.fail(f"{linkage} build failed: {build}", pytrace=False)
     prediction = build.prediction
-    record.figure("predicted", "starts" if prediction.starts else "fails")
-    record.figure("prediction_reason", prediction.reason)
-    record.figure("binary_size", build.binary.elf.size_bytes, "bytes")
-    record.figure("image_size", build.image.size_bytes, "bytes")
-    record.details["elf"] = {
+    record.figure(START_MATRIX.predicted, STARTS if prediction.starts else FAILS)
+    record.figure(START_MATRIX.prediction_reason, prediction.reason)
+    record.figure(START_MATRIX.binary_size, build.binary.elf.size_bytes, "bytes")
+    record.figure(START_MATRIX.image_size, build.image.size_bytes, "bytes")
+    record.details[START_MATRIX.elf] = {
         "interpreter": build.binary.elf.interpreter,
         "needed": list(build.binary.elf.needed),
     }
@@ -81,7 +122,7 @@ def test_start_matrix(
     try:
         container = compat_stack.run_container(build.tag, f"matrix-{linkage}", ports=[8080, 9090])
         # An exec failure ends the container at once: no port is published then.
-        ports = host_ports(container)
+        ports = engine.host_ports(container)
         port = ports.get(8080)
         answered = probes.wait_for(
             lambda: (
@@ -98,7 +139,7 @@ def test_start_matrix(
         elif answered is None:
             runtime_error = f"no 200 on /healthz within {START_TIMEOUT_S:.0f} s"
         else:
-            record.details["serves"] = _serves(ports, linkage)
+            record.details[START_MATRIX.serves] = _serves(ports, linkage)
         logs = engine.log_tail(container, 10)
     except docker.errors.APIError as error:
         # Some runtimes refuse the exec at start: that is the observation too.
@@ -110,12 +151,12 @@ def test_start_matrix(
                 container.remove(force=True)
     observed_starts = exit_code is None and not runtime_error
     diagnosis = startcheck.diagnose_exec_failure(exit_code, f"{runtime_error}\n{logs}")
-    record.figure("observed", "starts" if observed_starts else "fails")
-    record.figure("observed_reason", diagnosis.evidence or diagnosis.category.value)
-    record.figure("exit_code", exit_code if exit_code is not None else "-")
-    record.figure("seconds", round(time.monotonic() - started, 3), "s")
-    record.details["first_log_lines"] = logs.splitlines()[:10]
-    record.details["runtime_error"] = runtime_error
+    record.figure(START_MATRIX.observed, STARTS if observed_starts else FAILS)
+    record.figure(START_MATRIX.observed_reason, diagnosis.evidence or diagnosis.category.value)
+    record.figure(START_MATRIX.exit_code, exit_code if exit_code is not None else MISSING)
+    record.figure(START_MATRIX.seconds, round(time.monotonic() - started, 3), "s")
+    record.details[START_MATRIX.first_log_lines] = logs.splitlines()[:10]
+    record.details[START_MATRIX.runtime_error] = runtime_error
 
     assert prediction.starts == observed_starts, (
         f"prediction ({prediction.reason}) disagrees with observation "
@@ -125,15 +166,15 @@ def test_start_matrix(
         assert diagnosis.category == prediction.category, (
             f"predicted {prediction.category.value}, runtime said {diagnosis.evidence!r}"
         )
-    if linkage == "static":
+    if linkage == STATIC:
         assert observed_starts, "a static build must start on every base"
     if observed_starts:
-        serves = record.details["serves"]
+        serves = record.details[START_MATRIX.serves]
         assert serves["metrics"] == 200 and serves["grpc_health"] == "SERVING", serves
         assert serves["echo"] == "ping", serves
         assert serves["uid"] == 65532, serves
         assert serves["linkage_label"] == linkage, serves
-        assert serves["cgo"] == (linkage != "static"), serves
+        assert serves["cgo"] == (linkage != STATIC), serves
 
 
 def _serves(ports: dict[int, int], linkage: str) -> dict[str, Any]:
@@ -158,18 +199,17 @@ def _serves(ports: dict[int, int], linkage: str) -> dict[str, Any]:
 
 
 def _exited(container: Any) -> bool:
-    container.reload()
-    return bool(container.attrs["State"]["Status"] in ("exited", "dead"))
+    return engine.exit_summary(container) is not None
 
 
 def test_startup_latency(
-    compat_stack: Stack,
+    compat_stack: Gateway,
     static_build: ServiceBuild,
     floor_build: ServiceBuild,
     traefik_settings: Settings,
     traefik_record: RecordFactory,
 ) -> None:
-    record = traefik_record("startup-latency")
+    record = traefik_record(STARTUP_LATENCY.check)
     direct: list[float] = []
     through: list[float] = []
     spec = compat_stack.service_specs[0]
@@ -189,6 +229,9 @@ def test_startup_latency(
             )
             assert gateway is not None, f"no 200 through Traefik within {START_TIMEOUT_S} s"
             through.append((time.monotonic() - service.started_at) * 1000)
+    # The service was replaced: every route (HTTP and gRPC) back in rotation before
+    # the next check, whichever it is.
+    compat_stack.wait_routes_ready()
     floor: list[float] = []
     for index in range(traefik_settings.samples):
         started = time.monotonic()
@@ -200,18 +243,18 @@ def test_startup_latency(
             assert b"ok" in container.logs(), "the floor program printed nothing"
         finally:
             container.remove(force=True)
-    record.add_samples("direct", direct, "ms")
-    record.add_samples("traefik", through, "ms")
-    record.add_samples("floor", floor, "ms")
-    record.figure("samples", traefik_settings.samples, "count")
-    record.details["definition"] = (
+    record.add_samples(STARTUP_LATENCY.direct, direct, "ms")
+    record.add_samples(STARTUP_LATENCY.traefik, through, "ms")
+    record.add_samples(STARTUP_LATENCY.floor, floor, "ms")
+    record.figure(STARTUP_LATENCY.samples, traefik_settings.samples, "count")
+    record.details[STARTUP_LATENCY.definition] = (
         "container create+start to first 200 on /healthz (direct: published port; traefik: "
         f"through the gateway, health-check interval {compat_stack.health_interval}); "
         "floor: create+start of a trivial static program to its exit (engine wait)"
     )
 
 
-def test_memory_rss(compat_stack: Stack, traefik_record: RecordFactory) -> None:
+def test_memory_rss(compat_stack: Gateway, traefik_record: RecordFactory) -> None:
     service = compat_stack.services["app"]
     session = requests.Session()
     for index in range(WARMUP_REQUESTS):
@@ -226,104 +269,92 @@ def test_memory_rss(compat_stack: Stack, traefik_record: RecordFactory) -> None:
     rss_after = probes.vm_rss_bytes(pid)
     audit = probes.audit_metrics(metrics_text, keep=["process_resident_memory_bytes"])
     reported = audit.values.get("process_resident_memory_bytes")
-    record = traefik_record("memory")
-    record.figure("rss_kernel", rss, "bytes").figure("warmup_requests", WARMUP_REQUESTS, "count")
-    record.figure("rss_metrics", reported, "bytes")
-    record.figure("rss_kernel_after_scrape", rss_after, "bytes")
+    record = traefik_record(MEMORY.check)
+    record.figure(MEMORY.rss_kernel, rss, "bytes")
+    record.figure(MEMORY.warmup_requests, WARMUP_REQUESTS, "count")
+    record.figure(MEMORY.rss_metrics, reported, "bytes")
+    record.figure(MEMORY.rss_kernel_after_scrape, rss_after, "bytes")
     assert reported is not None, "process_resident_memory_bytes missing from /metrics"
     ratio = rss / reported
-    record.figure("ratio", round(ratio, 4), "ratio")
+    record.figure(MEMORY.ratio, round(ratio, 4), "ratio")
     assert 0.9 <= ratio <= 1.1, f"kernel VmRSS {rss} vs /metrics {reported}: off by >10%"
 
 
-def test_tls13(compat_stack: Stack, traefik_pki: SessionPKI, traefik_record: RecordFactory) -> None:
-    record = traefik_record("tls")
-    probe = probe_tls(compat_stack.https_port, traefik_pki.client_context(), sni=traefik.APP_HOST)
-    alpn_context = traefik_pki.client_context()
-    alpn_context.set_alpn_protocols(["h2", "http/1.1"])
-    alpn = probe_tls(
-        compat_stack.https_port, alpn_context, sni=traefik.APP_HOST, path="/healthz"
-    ).alpn
-    capped = probe_tls(
-        compat_stack.https_port,
-        traefik_pki.client_context(max_version=ssl.TLSVersion.TLSv1_2),
-        sni=traefik.APP_HOST,
-    )
-    record.figure("version", probe.version).figure("cipher", probe.cipher)
-    record.figure("alpn_offered_h2", alpn or "-").figure("status", probe.status)
-    record.figure("tls12_refused", probes.refused(capped))
-    record.details["tls12_error"] = capped.error
-    record.details["peer"] = {"subject": probe.peer_subject, "issuer": probe.peer_issuer}
+def test_tls13(compat_stack: Gateway, traefik_record: RecordFactory) -> None:
+    record = traefik_record(TLS.check)
+    probe = compat_stack.tls_probe()
+    alpn = compat_stack.tls_probe(alpn=("h2", "http/1.1")).alpn
+    capped = compat_stack.tls_probe(max_version=ssl.TLSVersion.TLSv1_2)
+    record.figure(TLS.version, probe.version).figure(TLS.cipher, probe.cipher)
+    record.figure(TLS.alpn_offered_h2, alpn or MISSING).figure(TLS.status, probe.status)
+    record.figure(TLS.tls12_refused, probes.refused(capped))
+    record.details[TLS.tls12_error] = capped.error
+    record.details[TLS.peer] = {"subject": probe.peer_subject, "issuer": probe.peer_issuer}
     assert probe.accepted and probe.status == 200, probe.error
     assert probe.version == "TLSv1.3"
     assert probes.refused(capped), "a client capped at TLS 1.2 got in"
 
 
 def test_mtls_chain(
-    compat_stack: Stack,
+    compat_stack: Gateway,
     traefik_pki: SessionPKI,
     traefik_settings: Settings,
     traefik_record: RecordFactory,
 ) -> None:
-    record = traefik_record("mtls")
+    record = traefik_record(MTLS.check)
     port = compat_stack.https_port
     valid = probes.handshakes(
         port, traefik_pki.client_context, sni=traefik.APP_HOST, count=traefik_settings.handshakes
     )
-    record.figure("handshakes", valid.attempts, "count")
-    record.figure("success_rate", valid.success_rate, "ratio")
-    record.add_samples("handshake", [s * 1000 for s in valid.seconds], "ms")
+    record.figure(MTLS.handshakes, valid.attempts, "count")
+    record.figure(MTLS.success_rate, valid.success_rate, "ratio")
+    record.add_samples(MTLS.handshake, [s * 1000 for s in valid.seconds], "ms")
     refusals: dict[str, dict[str, Any]] = {}
     for kind in BAD_CLIENT_KINDS:
         probe = probe_tls(port, traefik_pki.client_context(kind), sni=traefik.APP_HOST)
         refusals[kind] = {
-            "refused": probes.refused(probe),
-            "stage": probe.stage,
-            "error": probe.error,
-            "status": probe.status,
+            REFUSAL.refused: probes.refused(probe),
+            REFUSAL.stage: probe.stage,
+            REFUSAL.error: probe.error,
+            REFUSAL.status: probe.status,
         }
     anonymous = traefik_pki.client_context()
     anonymous.check_hostname = False
-    for label, sni in (("no-sni", None), ("unknown-sni", "other.compat.test")):
+    for label, sni in ((NO_SNI, None), (UNKNOWN_SNI, "other.compat.test")):
         probe = probe_tls(port, anonymous, sni=sni)
         refusals[label] = {
-            "refused": probes.refused(probe),
-            "stage": probe.stage,
-            "error": probe.error,
-            "status": probe.status,
+            REFUSAL.refused: probes.refused(probe),
+            REFUSAL.stage: probe.stage,
+            REFUSAL.error: probe.error,
+            REFUSAL.status: probe.status,
         }
-    let_in = sorted(kind for kind, result in refusals.items() if not result["refused"])
-    record.figure("bad_tried", len(refusals), "count").figure("bad_let_in", len(let_in), "count")
-    record.details["refusals"] = refusals
-    record.details["valid_errors"] = valid.errors
+    let_in = sorted(kind for kind, result in refusals.items() if not result[REFUSAL.refused])
+    record.figure(MTLS.bad_tried, len(refusals), "count")
+    record.figure(MTLS.bad_let_in, len(let_in), "count")
+    record.details[MTLS.refusals] = refusals
+    record.details[MTLS.valid_errors] = valid.errors
     assert valid.attempts == traefik_settings.handshakes
     assert valid.success_rate == 1.0, f"valid chain refused: {valid.errors}"
     assert not let_in, f"let in: {let_in}"
 
 
 def test_forwarded_client_subject(
-    compat_stack: Stack, traefik_pki: SessionPKI, traefik_record: RecordFactory
+    compat_stack: Gateway, traefik_pki: SessionPKI, traefik_record: RecordFactory
 ) -> None:
     """The backend sees which client called (passTLSClientCert)."""
-    record = traefik_record("client-identity")
+    record = traefik_record(CLIENT_IDENTITY.check)
     with compat_stack.https_client() as client:
         seen = client.get("/api/whoami").json()
     info = urllib.parse.unquote_plus(seen.get("client_cert_info") or "")
-    record.figure("forwarded_info", info[:120] or "-")
-    record.figure("forwarded_pem", bool(seen.get("client_cert")))
+    record.figure(CLIENT_IDENTITY.forwarded_info, info[:120] or MISSING)
+    record.figure(CLIENT_IDENTITY.forwarded_pem, bool(seen.get("client_cert")))
     common_name = traefik_pki.client.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0]
     assert str(common_name.value) in info, f"backend saw {info!r}"
 
 
-def test_grpc(compat_stack: Stack, traefik_pki: SessionPKI, traefik_record: RecordFactory) -> None:
-    record = traefik_record("grpc")
-    with GrpcClient(
-        compat_stack.https_port,
-        traefik.GRPC_HOST,
-        root_pem=traefik_pki.root.cert_pem.bytes(),
-        cert_chain_pem=traefik_pki.client.chain_pem.bytes(),
-        key_pem=traefik_pki.client.key_pem.bytes(),
-    ) as client:
+def test_grpc(compat_stack: Gateway, traefik_record: RecordFactory) -> None:
+    record = traefik_record(GRPC.check)
+    with compat_stack.grpc_client() as client:
         health = client.health()
         latencies = []
         reply: dict[str, str] = {}
@@ -331,15 +362,15 @@ def test_grpc(compat_stack: Stack, traefik_pki: SessionPKI, traefik_record: Reco
             started = time.perf_counter()
             reply = client.echo(f"ping-{index}")
             latencies.append((time.perf_counter() - started) * 1000)
-    record.figure("health", health).figure("linkage", reply.get("linkage"))
-    record.add_samples("echo", latencies, "ms")
-    record.details["echo"] = reply
+    record.figure(GRPC.health, health).figure(GRPC.linkage, reply.get("linkage"))
+    record.add_samples(GRPC.echo, latencies, "ms")
+    record.details[GRPC.echo_reply] = reply
     assert health == "SERVING"
     assert reply["message"] == "ping-19"
 
 
-def test_health_and_metrics_audit(compat_stack: Stack, traefik_record: RecordFactory) -> None:
-    record = traefik_record("health-metrics")
+def test_health_and_metrics_audit(compat_stack: Gateway, traefik_record: RecordFactory) -> None:
+    record = traefik_record(HEALTH_METRICS.check)
     service = compat_stack.services["app"]
     findings: list[str] = []
     healthz = requests.get(service.url(8080, "/healthz"), timeout=5)
@@ -348,14 +379,22 @@ def test_health_and_metrics_audit(compat_stack: Stack, traefik_record: RecordFac
             f"service /healthz: {healthz.status_code} {healthz.headers['content-type']}"
         )
     targets = {
-        "service": service.url(8080, "/metrics"),
-        "traefik": compat_stack.admin_url("/metrics"),
+        "service": (
+            service.url(8080, "/metrics"),
+            HEALTH_METRICS.service_metric_families,
+            HEALTH_METRICS.service_metrics_content_type,
+        ),
+        "traefik": (
+            compat_stack.admin_url("/metrics"),
+            HEALTH_METRICS.traefik_metric_families,
+            HEALTH_METRICS.traefik_metrics_content_type,
+        ),
     }
-    for name, url in targets.items():
+    for name, (url, families, content_type) in targets.items():
         answer = requests.get(url, timeout=5)
         audit = probes.audit_metrics(answer.text)
-        record.figure(f"{name}_metric_families", audit.families, "count")
-        record.figure(f"{name}_metrics_content_type", answer.headers.get("content-type", ""))
+        record.figure(families, audit.families, "count")
+        record.figure(content_type, answer.headers.get("content-type", ""))
         if answer.status_code != 200 or not answer.headers.get("content-type", "").startswith(
             "text/plain"
         ):
@@ -370,48 +409,50 @@ def test_health_and_metrics_audit(compat_stack: Stack, traefik_record: RecordFac
         through = client.get("/metrics")
     if through.status_code != 200:
         findings.append(f"service /metrics through Traefik: {through.status_code}")
-    record.figure("findings", len(findings), "count")
-    record.details["findings"] = findings
+    record.figure(HEALTH_METRICS.findings, len(findings), "count")
+    record.details[HEALTH_METRICS.findings_list] = findings
     assert not findings, "; ".join(findings)
 
 
-HEALTHCHECK_STYLES: dict[str, list[str]] = {
-    "curl": ["curl", "-fsS", "http://127.0.0.1:8080/healthz"],
-    "wget": ["wget", "-q", "-O", "-", "http://127.0.0.1:8080/healthz"],
-    "shell": ["/bin/sh", "-c", "/app -healthcheck"],
-    "self-probe": ["/app", "-healthcheck"],
+HEALTHCHECK_COMMANDS: dict[str, list[str]] = {
+    HEALTHCHECK.curl: ["curl", "-fsS", "http://127.0.0.1:8080/healthz"],
+    HEALTHCHECK.wget: ["wget", "-q", "-O", "-", "http://127.0.0.1:8080/healthz"],
+    HEALTHCHECK.shell: ["/bin/sh", "-c", "/app -healthcheck"],
+    HEALTHCHECK.self_probe: ["/app", "-healthcheck"],
 }
 
 
-def test_healthcheck_styles(compat_stack: Stack, traefik_record: RecordFactory) -> None:
-    record = traefik_record("healthcheck")
+def test_healthcheck_styles(compat_stack: Gateway, traefik_record: RecordFactory) -> None:
+    record = traefik_record(HEALTHCHECK.check)
     container = compat_stack.services["app"].container
     results = {}
-    for style, command in HEALTHCHECK_STYLES.items():
-        result = probes.exec_in(container, command)
+    for style in HEALTHCHECK_STYLES:
+        result = probes.exec_in(container, HEALTHCHECK_COMMANDS[style])
         results[style] = {
-            "works": result.ok,
-            "exit_code": result.exit_code,
-            "error": result.error or result.output.strip()[:200],
+            STYLE_RESULT.works: result.ok,
+            STYLE_RESULT.exit_code: result.exit_code,
+            STYLE_RESULT.error: result.error or result.output.strip()[:200],
         }
-        record.figure(style, "works" if result.ok else "unavailable")
+        record.figure(style, WORKS if result.ok else UNAVAILABLE)
     status, seconds = probes.wait_health_status(container, "healthy", timeout=30)
-    record.figure("self_probe_status", status or "-")
-    record.figure("healthy_after", round(seconds, 3) if seconds is not None else None, "s")
-    record.details["styles"] = results
-    assert results["self-probe"]["works"], results["self-probe"]
+    record.figure(HEALTHCHECK.self_probe_status, status or MISSING)
+    healthy_after = round(seconds, 3) if seconds is not None else None
+    record.figure(HEALTHCHECK.healthy_after, healthy_after, "s")
+    record.details[HEALTHCHECK.styles] = results
+    self_probe = results[HEALTHCHECK.self_probe]
+    assert self_probe[STYLE_RESULT.works], self_probe
     assert status == "healthy", f"container health is {status!r} with the self-probe"
 
 
-def test_health_alignment(compat_stack: Stack, traefik_record: RecordFactory) -> None:
+def test_health_alignment(compat_stack: Gateway, traefik_record: RecordFactory) -> None:
     """Flip the service unhealthy: Traefik's health check must take it out of rotation.
 
     The probe path is an API route, not /healthz: /healthz itself answers 503 when
     unhealthy, which would look like removal before Traefik noticed anything.
     """
-    record = traefik_record("alignment")
+    record = traefik_record(ALIGNMENT.check)
     service = compat_stack.services["app"]
-    record.figure("health_interval", compat_stack.health_interval)
+    record.figure(ALIGNMENT.health_interval, compat_stack.health_interval)
     with compat_stack.https_client() as client:
 
         def gateway_status() -> int:
@@ -436,33 +477,36 @@ def test_health_alignment(compat_stack: Stack, traefik_record: RecordFactory) ->
         restored = probes.wait_for(lambda: gateway_status() == 200, timeout=ALIGNMENT_TIMEOUT_S)
         if restored is not None:
             restored = time.monotonic() - healed
-    record.figure("removed_after", round(removed * 1000) if removed is not None else None, "ms")
-    record.figure("restored_after", round(restored * 1000) if restored is not None else None, "ms")
-    record.figure("routed_right_after_flip", still_routed)
-    record.details["server_status_when_removed"] = removed_status.get("serverStatus")
-    record.details["flip_to_removed_wall_s"] = round(time.monotonic() - flipped, 3)
+    removed_ms = round(removed * 1000) if removed is not None else None
+    restored_ms = round(restored * 1000) if restored is not None else None
+    record.figure(ALIGNMENT.removed_after, removed_ms, "ms")
+    record.figure(ALIGNMENT.restored_after, restored_ms, "ms")
+    record.figure(ALIGNMENT.routed_right_after_flip, still_routed)
+    record.details[ALIGNMENT.server_status_when_removed] = removed_status.get("serverStatus")
+    record.details[ALIGNMENT.flip_to_removed_wall_s] = round(time.monotonic() - flipped, 3)
     assert removed is not None, "Traefik kept routing to an unhealthy service"
     assert restored is not None, "Traefik did not route again after the service recovered"
 
 
 def test_runtime_facts(
-    compat_stack: Stack,
+    compat_stack: Gateway,
     traefik_base: BaseImage,
     traefik_build: Callable[..., ServiceBuild],
     sample_dir: Any,
     traefik_record: RecordFactory,
 ) -> None:
     """Time zones, trust store, resolvers and uid as the running service sees them."""
-    record = traefik_record("runtime-facts")
+    record = traefik_record(RUNTIME_FACTS.check)
+    assert compat_stack.traefik is not None, "the gateway is started"
     gateway_name = compat_stack.traefik.name
     service = compat_stack.services["app"]
     facts = requests.get(service.url(8080, f"/debug/compat?host={gateway_name}"), timeout=10).json()
     tz_ok = all(result["ok"] for result in facts["timezones"].values())
-    record.figure("uid", facts["uid"]).figure("timezones", tz_ok)
-    record.figure("cert_pool_size", facts["cert_pool"]["size"], "count")
-    record.figure("cert_bundle", facts["cert_pool"]["bundle_file"] or "-")
-    record.figure("go_resolver", bool(facts["dns"]["go"]["addrs"]))
-    record.figure("cgo_resolver", facts["dns"]["cgo"]["error"] or "ok")
+    record.figure(RUNTIME_FACTS.uid, facts["uid"]).figure(RUNTIME_FACTS.timezones, tz_ok)
+    record.figure(RUNTIME_FACTS.cert_pool_size, facts["cert_pool"]["size"], "count")
+    record.figure(RUNTIME_FACTS.cert_bundle, facts["cert_pool"]["bundle_file"] or MISSING)
+    record.figure(RUNTIME_FACTS.go_resolver, bool(facts["dns"]["go"]["addrs"]))
+    record.figure(RUNTIME_FACTS.cgo_resolver, facts["dns"]["cgo"]["error"] or "ok")
 
     embedded = traefik_build(
         sample_dir / "service", traefik_base, tags=["tzdata"], ports=(8080, 8081, 9090)
@@ -476,39 +520,41 @@ def test_runtime_facts(
         compat_stack.services.pop("tzdata", None)
         extra.container.remove(force=True)
     embedded_ok = all(result["ok"] for result in other["timezones"].values())
-    record.figure("timezones_embedded_tzdata", embedded_ok)
-    record.figure("cert_pool_size_bad_ssl_cert_file", other["cert_pool"]["size"], "count")
-    record.details.update({"service": facts, "tzdata_build": other})
+    record.figure(RUNTIME_FACTS.timezones_embedded_tzdata, embedded_ok)
+    bad_file_pool = other["cert_pool"]["size"]
+    record.figure(RUNTIME_FACTS.cert_pool_size_bad_ssl_cert_file, bad_file_pool, "count")
+    record.details.update({RUNTIME_FACTS.service: facts, RUNTIME_FACTS.tzdata_build: other})
 
     assert facts["uid"] == 65532
-    assert facts["linkage"] == "static"
+    assert facts["linkage"] == STATIC
     assert facts["dns"]["go"]["addrs"], "the Go resolver must find the stack's host name"
     assert tz_ok == traefik_base.facts.zoneinfo, "time.LoadLocation must follow /usr/share/zoneinfo"
     assert embedded_ok, "with time/tzdata embedded every base loads zones"
     assert (facts["cert_pool"]["size"] > 0) == bool(traefik_base.facts.ca_bundle)
 
 
-def test_traefik_local_plugin(compat_stack: Stack, traefik_record: RecordFactory) -> None:
+def test_traefik_local_plugin(compat_stack: Gateway, traefik_record: RecordFactory) -> None:
     """Traefik plugins are Go source run by Yaegi, not .so files: one loads on every base."""
-    record = traefik_record("traefik-plugin")
+    record = traefik_record(TRAEFIK_PLUGIN.check)
     with compat_stack.https_client() as client:
         answer = client.get("/healthz")
     value = answer.headers.get("X-Compat-Plugin")
-    record.figure("header", value or "-").figure("status", answer.status_code)
+    record.figure(TRAEFIK_PLUGIN.header, value or MISSING)
+    record.figure(TRAEFIK_PLUGIN.status, answer.status_code)
     assert value == PLUGIN_VALUE, f"the local plugin's header is {value!r}"
 
 
-@pytest.mark.parametrize("linkage", ["glibc", "musl"])
+@pytest.mark.parametrize("linkage", [GLIBC, MUSL])
 def test_go_plugin_loading(
     linkage: gobuild.Linkage,
     traefik_base: BaseImage,
     traefik_compat: CompatSession,
     sample_dir: Any,
-    compat_stack: Stack,
+    compat_stack: Gateway,
     traefik_record: RecordFactory,
 ) -> None:
     """Where does a Go -buildmode=plugin load? Only where its libc's loader is."""
-    record = traefik_record("go-plugin", variant=linkage)
+    record = traefik_record(GO_PLUGIN.check, variant=linkage)
     module = sample_dir / "goplugin"
     try:
         host = traefik_compat.build_go(
@@ -524,7 +570,7 @@ def test_go_plugin_loading(
             )
         )
     except CompatError as error:
-        record.figure("outcome", "build failed").details["error"] = str(error)
+        record.figure(GO_PLUGIN.outcome, BUILD_FAILED).details[GO_PLUGIN.error] = str(error)
         pytest.fail(str(error), pytrace=False)
     request = images.ImageRequest(
         base=traefik_base,
@@ -544,8 +590,8 @@ def test_go_plugin_loading(
     finally:
         container.remove(force=True)
     loads = code == 0 and "hello" in output.lower()
-    record.figure("predicted", "loads" if prediction.starts else "fails")
-    record.figure("observed", "loads" if loads else "fails")
-    record.figure("exit_code", code if code is not None else "-")
-    record.details.update({"output": output, "reason": prediction.reason})
+    record.figure(GO_PLUGIN.predicted, LOADS if prediction.starts else FAILS)
+    record.figure(GO_PLUGIN.observed, LOADS if loads else FAILS)
+    record.figure(GO_PLUGIN.exit_code, code if code is not None else MISSING)
+    record.details.update({GO_PLUGIN.output: output, GO_PLUGIN.reason: prediction.reason})
     assert loads == prediction.starts, f"predicted {prediction.reason}; got {code}: {output}"

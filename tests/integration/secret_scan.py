@@ -27,7 +27,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from pytest_traefik_compat.imagefs import ChunkStream
+from pytest_traefik_compat.bases.files import ChunkStream
 
 CHUNK = 4 * 1024 * 1024
 # Longer than any PEM key block (RSA-4096 is ~3.3 kB), so a block cut by a chunk

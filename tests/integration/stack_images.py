@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pytest_traefik_compat import gobuild, images, traefik
-from pytest_traefik_compat.bases import BaseImage
+from pytest_traefik_compat import gobuild
+from pytest_traefik_compat.bases import BaseImage, images
+from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.session import sample_apps_dir
 
 

@@ -133,7 +133,7 @@ def test_custom_reference_present_locally_gets_facts(base_images: BaseImages) ->
 
 
 def test_build_refuses_a_missing_from(tmp_path: Path) -> None:
-    from pytest_traefik_compat.bases import build_image
+    from pytest_traefik_compat.engine import build_image
 
     (tmp_path / "Dockerfile").write_text("FROM compat-test/absent:1\nRUN true\n")
     with pytest.raises(BuildError, match="is not present locally: build it first"):

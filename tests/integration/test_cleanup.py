@@ -177,8 +177,8 @@ def test_keep_keeps_failed_stacks_until_cleanup_run(tmp_path: Path) -> None:
 
 
 def test_stale_cached_images_are_pruned_current_ones_kept(tmp_path: Path) -> None:
-    from pytest_traefik_compat.bases import build_image
-    from pytest_traefik_compat.images import prune_stale_images
+    from pytest_traefik_compat.bases.images import prune_stale_images
+    from pytest_traefik_compat.engine import build_image
 
     (tmp_path / "Dockerfile").write_text("FROM scratch\nLABEL purpose=stale-test\n")
     tag = f"pytest-traefik-compat/svc-gone-base:{time.monotonic_ns()}"

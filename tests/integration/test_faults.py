@@ -19,12 +19,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from pytest_traefik_compat import engine, gobuild, traefik
+from pytest_traefik_compat import engine, gobuild
 from pytest_traefik_compat.bases import BaseImage
-from pytest_traefik_compat.clients import probe_tls
 from pytest_traefik_compat.errors import BuildError, StackError
+from pytest_traefik_compat.gateway import traefik
+from pytest_traefik_compat.gateway.clients import probe_tls
+from pytest_traefik_compat.gateway.stack import ServiceSpec, Stack
 from pytest_traefik_compat.pki import SessionPKI
-from pytest_traefik_compat.stack import ServiceSpec, Stack
 from tests.integration.stack_images import service_tag, traefik_tag
 
 REQUEST_TIMEOUT_S = 3.0

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from pytest_traefik_compat import engine, traefik
+from pytest_traefik_compat import engine
 from pytest_traefik_compat.bases import BaseImage
-from pytest_traefik_compat.clients import probe_tls
 from pytest_traefik_compat.errors import StackError
+from pytest_traefik_compat.gateway import traefik
+from pytest_traefik_compat.gateway.clients import probe_tls
+from pytest_traefik_compat.gateway.stack import ServiceSpec, Stack
 from pytest_traefik_compat.pki import SessionPKI
-from pytest_traefik_compat.stack import ServiceSpec, Stack
 from tests.integration import stack_images
 
 

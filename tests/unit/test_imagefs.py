@@ -6,7 +6,7 @@ import io
 import tarfile
 
 from pytest_traefik_compat.bases import read_facts
-from pytest_traefik_compat.imagefs import Entry, ImageFiles, scan_tar
+from pytest_traefik_compat.bases.files import Entry, ImageFiles, scan_tar
 
 
 def _tar(members: list[tuple[str, str, bytes | str]]) -> io.BytesIO:

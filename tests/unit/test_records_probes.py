@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from pytest_traefik_compat import probes
-from pytest_traefik_compat.images import HealthCheck
+from pytest_traefik_compat.bases.images import HealthCheck
 from pytest_traefik_compat.records import Record, percentile, summarize
-from pytest_traefik_compat.xdist_scheduling import base_of
+from pytest_traefik_compat.xdist import base_of
 
 
 def test_percentile_is_nearest_rank() -> None:

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 import yaml
 
-from pytest_traefik_compat import traefik as t
 from pytest_traefik_compat.errors import CompatError
+from pytest_traefik_compat.gateway import traefik as t
 
 
 def _config(**overrides: Any) -> t.GatewayConfig:
@@ -603,7 +603,7 @@ def test_real_traefik_enforces_tls13_mtls_and_sni(tmp_path: Path, backend_url: s
 
 
 def test_module_does_not_import_pytest() -> None:
-    code = "import sys, pytest_traefik_compat.traefik; print('pytest' in sys.modules)"
+    code = "import sys, pytest_traefik_compat.gateway.traefik; print('pytest' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )

@@ -64,6 +64,7 @@ __all__ = [
     "router_problems",
     "sample_backends",
     "service_names",
+    "service_problems",
     "to_yaml",
     "traefik_binary_path",
     "traefik_version",
@@ -504,6 +505,16 @@ def router_problems(payload: Mapping[str, Any]) -> list[str]:
     if status != "enabled" and not problems:
         problems.append(f"router status is {status!r}")
     return problems
+
+
+def service_problems(name: str, payload: Mapping[str, Any]) -> list[str]:
+    """Servers of a service that Traefik's health check has out of rotation.
+
+    ``serverStatus`` maps each server URL to "UP" or "DOWN" (from
+    ``/api/http/services/<name>``); a server that is not UP gets a 503 from Traefik.
+    """
+    statuses = payload.get("serverStatus") or {}
+    return [f"{name}: server {url} is {state}" for url, state in statuses.items() if state != "UP"]
 
 
 # --------------------------------------------------------------------------- logs

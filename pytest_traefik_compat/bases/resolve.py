@@ -16,15 +16,15 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import docker.errors
 import requests
-from filelock import FileLock, Timeout
 
-from pytest_traefik_compat import engine
+from pytest_traefik_compat import engine, locks
+from pytest_traefik_compat.bases.facts import DEFAULT_PATH, BaseFacts, BaseImage, read_facts
+from pytest_traefik_compat.bases.files import ImageFiles, read_image_files
 from pytest_traefik_compat.catalogue import (
     CA_BUNDLE,
     DEBIAN_SUITE,
@@ -33,24 +33,10 @@ from pytest_traefik_compat.catalogue import (
     Variant,
 )
 from pytest_traefik_compat.errors import BuildError, CompatError
-from pytest_traefik_compat.imagefs import ImageFiles, read_image_files
 from pytest_traefik_compat.settings import ImageSpec, Source
-from pytest_traefik_compat.startcheck import GLIBC_LOADER, MUSL_LOADER
 
-# Where Go's crypto/x509 looks for a bundle on Linux, in its order.
-GO_CERT_FILES = (
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/ca-bundle.pem",
-    "/etc/pki/tls/cacert.pem",
-    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
-    "/etc/ssl/cert.pem",
-)
-PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
-DEFAULT_PATH = ":".join(PATH_DIRS)
 FACTS_SCHEMA = 1
 BUILD_TIMEOUT_S = 900
-LOCK_TIMEOUT_S = 1200
 _DROP_PREFIXES = ("usr/share/doc/", "usr/share/man/", "usr/share/lintian/", "usr/share/info/")
 
 Progress = Callable[[str], None]
@@ -58,147 +44,6 @@ Progress = Callable[[str], None]
 
 def _quiet(_: str) -> None:
     return None
-
-
-@dataclass
-class BaseFacts:
-    """What an image really contains, read from its files."""
-
-    name: str
-    source: str
-    reference: str
-    image_id: str
-    size_bytes: int
-    layers: int
-    libc_kind: str  # "glibc", "musl", "glibc+musl" or "none"
-    libc_version: str | None
-    loaders: list[str]
-    shell: str | None  # path that /bin/sh resolves to, or None
-    shell_kind: str | None  # bash, dash, busybox
-    bash: bool
-    curl: str | None
-    wget: str | None
-    busybox: bool
-    ca_bundle: str | None
-    zoneinfo: bool
-    default_user: str
-    default_uid: int | None
-    os_name: str | None
-    file_count: int
-    provenance: str
-    recipe_hash: str | None = None
-    packages: dict[str, str] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class BaseImage:
-    """A base ready to build on: its tag or reference, facts and file index."""
-
-    name: str
-    source: str
-    reference: str
-    facts: BaseFacts
-    files: ImageFiles
-    built_now: bool = False
-    seconds: float = 0.0
-
-
-def _which(files: ImageFiles, program: str) -> str | None:
-    return next((f"{d}/{program}" for d in PATH_DIRS if files.is_file(f"{d}/{program}")), None)
-
-
-def _libc_version(files: ImageFiles, kind: str) -> str | None:
-    if kind.startswith("glibc"):
-        for path in files.find("libc.so.6"):
-            blob = files.read(path) or b""
-            match = re.search(rb"release version (\d+\.\d+)", blob)
-            if match:
-                return match.group(1).decode()
-    if "musl" in kind:
-        blob = files.read(MUSL_LOADER) or b""
-        # musl embeds its version as a bare NUL-terminated string.
-        match = re.search(rb"\x00(1\.\d+\.\d+)\x00", blob)
-        if match:
-            return match.group(1).decode()
-    return None
-
-
-def _user(files: ImageFiles, configured: str) -> tuple[str, int | None]:
-    spec = (configured or "root").split(":")[0]
-    passwd = (files.read("/etc/passwd") or b"").decode("utf-8", "replace")
-    entries = [line.split(":") for line in passwd.splitlines() if line.count(":") >= 3]
-    if spec.isdigit():
-        uid = int(spec)
-        name = next((e[0] for e in entries if e[2] == spec), None)
-        return (f"{name} ({uid})" if name else str(uid)), uid
-    found = next((e for e in entries if e[0] == spec), None)
-    if found is not None and found[2].isdigit():
-        return f"{spec} ({found[2]})", int(found[2])
-    return (spec, 0) if spec == "root" else (spec, None)
-
-
-def _os_name(files: ImageFiles) -> str | None:
-    blob = files.read("/etc/os-release") or files.read("/usr/lib/os-release")
-    if not blob:
-        return None
-    match = re.search(r'^PRETTY_NAME="?([^"\n]*)"?', blob.decode("utf-8", "replace"), re.M)
-    return match.group(1) if match else None
-
-
-def read_facts(
-    *,
-    name: str,
-    source: str,
-    reference: str,
-    attrs: dict[str, Any],
-    files: ImageFiles,
-    provenance: str,
-    recipe_hash: str | None = None,
-    packages: dict[str, str] | None = None,
-) -> BaseFacts:
-    """Derive facts from the image's inspect data and its file index."""
-    loaders = [p for p in (GLIBC_LOADER, MUSL_LOADER) if files.exists(p)]
-    kinds = [k for k, p in (("glibc", GLIBC_LOADER), ("musl", MUSL_LOADER)) if p in loaders]
-    libc_kind = "+".join(kinds) or "none"
-    shell = files.resolve("/bin/sh") if files.is_file("/bin/sh") else None
-    shell_kind = None
-    if shell is not None:
-        base = os.path.basename(shell)
-        shell_kind = "busybox" if "busybox" in base else base
-    config = attrs.get("Config") or {}
-    user, uid = _user(files, config.get("User") or "")
-    return BaseFacts(
-        name=name,
-        source=source,
-        reference=reference,
-        image_id=attrs.get("Id", ""),
-        size_bytes=int(attrs.get("Size", 0)),
-        layers=len((attrs.get("RootFS") or {}).get("Layers") or []),
-        libc_kind=libc_kind,
-        libc_version=_libc_version(files, libc_kind),
-        loaders=loaders,
-        shell=shell,
-        shell_kind=shell_kind,
-        bash=_which(files, "bash") is not None,
-        curl=_which(files, "curl"),
-        wget=_which(files, "wget"),
-        busybox=files.is_file("/bin/busybox"),
-        ca_bundle=files.first_existing(GO_CERT_FILES),
-        zoneinfo=files.is_file("/usr/share/zoneinfo/America/New_York"),
-        default_user=user,
-        default_uid=uid,
-        os_name=_os_name(files),
-        file_count=len(files),
-        provenance=provenance,
-        recipe_hash=recipe_hash,
-        packages=dict(packages or {}),
-    )
-
-
-# --------------------------------------------------------------------------- recipes
 
 
 def _run(cmd: list[str], *, cwd: Path | None = None, timeout: float = BUILD_TIMEOUT_S) -> str:
@@ -395,20 +240,12 @@ class BaseImages:
     def local(self, variant: Variant) -> BaseImage:
         """Build (once, under a cross-process lock) or reuse a recipe's image."""
         tag = variant.local_tag
-        built_now = False
-        if not engine.image_exists(tag):
-            lock = FileLock(str(self.cache_dir / "locks" / f"base-{variant.name}.lock"))
-            try:
-                with lock.acquire(timeout=LOCK_TIMEOUT_S):
-                    # Another worker may have built it while we waited for the lock.
-                    if not engine.image_exists(tag):
-                        self._build(variant, tag)
-                        built_now = True
-            except Timeout:
-                raise BuildError(
-                    f"waited {LOCK_TIMEOUT_S} s for another process building {variant.name}; "
-                    f"remove {lock.lock_file} if no build is running"
-                ) from None
+        built_now = locks.build_once(
+            locks.lock_file(self.cache_dir / "locks", f"base-{variant.name}"),
+            exists=lambda: engine.image_exists(tag),
+            build=lambda: self._build(variant, tag),
+            what=f"base {variant.name}",
+        )
         attrs = engine.client().images.get(tag).attrs
         labels = (attrs.get("Config") or {}).get("Labels") or {}
         packages = json.loads(labels.get(f"{engine.LABEL_PREFIX}.packages", "{}"))
@@ -460,7 +297,7 @@ class BaseImages:
                 f"{engine.LABEL_PREFIX}.packages": json.dumps(packages, sort_keys=True),
                 f"{engine.LABEL_PREFIX}.provenance": variant.provenance_note,
             }
-            build_image(context, tag, labels)
+            engine.build_image(context, tag, labels)
         self.progress(f"built base {variant.name} in {time.monotonic() - started:.1f} s")
 
     # ---- facts, cached per image id so a warm lookup reads no layers
@@ -501,40 +338,3 @@ class BaseImages:
         tmp.write_text(json.dumps({"facts": facts.as_dict(), "files": files.to_json()}))
         os.replace(tmp, cache_file)
         return files, facts
-
-
-def build_image(context: Path, tag: str, labels: dict[str, str]) -> str:
-    """``docker build`` a context whose FROM lines are all present; never pulls."""
-    check_from_lines_present((context / "Dockerfile").read_text())
-    try:
-        image, _logs = engine.client().images.build(
-            path=str(context), tag=tag, labels=labels, pull=False, rm=True, forcerm=True
-        )
-    except docker.errors.BuildError as error:
-        log = "".join(str(chunk.get("stream", chunk.get("error", ""))) for chunk in error.build_log)
-        tail = "\n".join(log.strip().splitlines()[-20:])
-        raise BuildError(f"docker build of {tag} failed: {error.msg}", detail=tail) from None
-    except docker.errors.APIError as error:
-        raise BuildError(f"docker build of {tag} failed: {error.explanation}") from None
-    return str(image.id)
-
-
-def check_from_lines_present(dockerfile: str) -> None:
-    """Refuse a build whose FROM image is missing: the engine would pull it."""
-    stages: set[str] = set()
-    for line in dockerfile.splitlines():
-        match = re.match(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?", line, re.I)
-        if not match:
-            continue
-        reference, alias = match.group(1), match.group(2)
-        if (
-            reference != "scratch"
-            and reference not in stages
-            and not engine.image_exists(reference)
-        ):
-            raise BuildError(
-                f"base image {reference} is not present locally: build it first "
-                "(python -m pytest_traefik_compat bases); builds never pull"
-            )
-        if alias:
-            stages.add(alias)

@@ -1,134 +1,52 @@
-"""The one Docker client wrapper: connection with a clear error, labels, cleanup.
+"""Cleanup by label: a run's own resources, or those of runs whose owner is dead.
 
-Every container, network, volume and temporary image the plugin creates carries
-:func:`run_labels`, so a run removes exactly what it made, and a later run (or
-``python -m pytest_traefik_compat cleanup``) can find the leftovers of a killed one
-without a reaper container.
+No reaper container: a later run (or ``python -m pytest_traefik_compat cleanup``)
+finds a killed run's leftovers by their labels and the owner's pid on this host.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import socket
-import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import docker
 import docker.errors
-from docker import DockerClient
 
-from pytest_traefik_compat.errors import CompatError
-
-LABEL_PREFIX = "io.pytest-traefik-compat"
-LABEL_MANAGED = f"{LABEL_PREFIX}.managed"
-LABEL_RUN = f"{LABEL_PREFIX}.run"
-LABEL_PID = f"{LABEL_PREFIX}.pid"
-LABEL_HOST = f"{LABEL_PREFIX}.host"
-LABEL_KIND = f"{LABEL_PREFIX}.kind"
-# Cached images (bases, service images) are kept across runs on purpose.
-LABEL_CACHED = f"{LABEL_PREFIX}.cached"
-LABEL_STACK = f"{LABEL_PREFIX}.stack"
-
-MIN_API_VERSION = (1, 41)  # Docker Engine 20.10
-CONNECT_TIMEOUT_S = 10
-REQUEST_TIMEOUT_S = 120
-
-_client: DockerClient | None = None
-
-
-def new_run_id() -> str:
-    return uuid.uuid4().hex[:12]
-
-
-@dataclass(frozen=True)
-class RunIdentity:
-    """Who owns a resource: the run, its controlling process and its host."""
-
-    run_id: str
-    pid: int
-    host: str
-
-    @classmethod
-    def create(cls) -> RunIdentity:
-        return cls(new_run_id(), os.getpid(), socket.gethostname())
-
-    def labels(self, kind: str, **extra: str) -> dict[str, str]:
-        labels = {
-            LABEL_MANAGED: "true",
-            LABEL_RUN: self.run_id,
-            LABEL_PID: str(self.pid),
-            LABEL_HOST: self.host,
-            LABEL_KIND: kind,
-        }
-        labels.update({f"{LABEL_PREFIX}.{key}": value for key, value in extra.items()})
-        return labels
-
-    def filter(self) -> dict[str, Any]:
-        return {"label": [f"{LABEL_RUN}={self.run_id}"]}
-
-
-def _describe_host() -> str:
-    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-
-
-def client() -> DockerClient:
-    """A connected client, or CompatError naming the fix; cached per process."""
-    global _client
-    if _client is not None:
-        return _client
-    try:
-        candidate = docker.from_env(timeout=CONNECT_TIMEOUT_S)
-        version = candidate.version()
-    except docker.errors.DockerException as error:
-        raise CompatError(
-            f"no Docker engine answers at {_describe_host()}: start one "
-            "(`make setup` installs docker.io and starts dockerd) or fix DOCKER_HOST "
-            f"({_short(error)})"
-        ) from None
-    api = tuple(int(part) for part in str(version.get("ApiVersion", "0.0")).split(".")[:2])
-    if api < MIN_API_VERSION:
-        raise CompatError(
-            f"Docker Engine {version.get('Version')} (API {'.'.join(map(str, api))}) is "
-            f"too old: need API >= {'.'.join(map(str, MIN_API_VERSION))} (Engine 20.10+)"
-        )
-    candidate.api.timeout = REQUEST_TIMEOUT_S
-    _client = candidate
-    return _client
-
-
-def _short(error: BaseException) -> str:
-    """The useful end of a connection error: 'Connection refused', not the URL chain."""
-    text = str(error).splitlines()[0] if str(error) else type(error).__name__
-    match = re.search(
-        r"\[Errno -?\d+\] ([^'\")]+)|Failed to establish a new connection: ([^'\")]+)", text
-    )
-    if match:
-        return (match.group(1) or match.group(2)).strip()
-    return text if len(text) <= 160 else text[:157] + "..."
-
-
-def image_exists(reference: str) -> bool:
-    try:
-        client().images.get(reference)
-    except docker.errors.ImageNotFound:
-        return False
-    return True
+from pytest_traefik_compat.engine.client import client
+from pytest_traefik_compat.engine.labels import (
+    LABEL_CACHED,
+    LABEL_HOST,
+    LABEL_MANAGED,
+    LABEL_PID,
+    LABEL_RUN,
+    LABEL_STACK,
+)
 
 
 def _pid_alive(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie (killed, not yet reaped) counts as dead."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    return _proc_state(pid) != "Z"
+
+
+def _proc_state(pid: int, proc: Path = Path("/proc")) -> str:
+    """The state letter of /proc/PID/stat ('R', 'S', 'Z', ...); '' when unreadable."""
+    try:
+        stat = (proc / str(pid) / "stat").read_text()
+    except OSError:
+        return ""
+    # The command name may hold spaces and parentheses: the state follows the last ')'.
+    fields = stat[stat.rfind(")") + 1 :].split()
+    return fields[0] if fields else ""
 
 
 @dataclass
@@ -215,18 +133,6 @@ def remove_resources(
     return report
 
 
-def iter_log_tail(container: Any, lines: int = 30) -> Iterator[str]:
-    """The last lines a container printed, decoded; empty when it is gone."""
-    try:
-        raw = container.logs(tail=lines)
-    except docker.errors.DockerException:
-        return iter(())
-    return iter(raw.decode("utf-8", "replace").splitlines())
-
-
-def log_tail(container: Any, lines: int = 30) -> str:
-    return "\n".join(iter_log_tail(container, lines))
-
 
 class KeptRuns:
     """Run ids whose resources a user kept with --traefik-keep (a JSON list on disk).
@@ -255,3 +161,4 @@ class KeptRuns:
     def discard(self, run_id: str | None) -> None:
         runs = self.load()
         self._save(set() if run_id is None else runs - {run_id})
+

@@ -18,14 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import docker.errors
-from filelock import FileLock
 
-from pytest_traefik_compat import engine
-from pytest_traefik_compat.bases import BaseImage, build_image
+from pytest_traefik_compat import engine, locks
+from pytest_traefik_compat.bases.facts import BaseImage
 
 IMAGE_SCHEMA = 1
 NONROOT = "65532:65532"
-LOCK_TIMEOUT_S = 900
 
 
 @dataclass(frozen=True)
@@ -122,14 +120,12 @@ class BuiltImage:
 def ensure_image(request: ImageRequest, lock_dir: Path) -> BuiltImage:
     """Build the image unless its tag exists; once across processes."""
     tag = request.tag
-    built_now = False
-    if not engine.image_exists(tag):
-        lock_dir.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(lock_dir / f"{tag.replace('/', '_').replace(':', '_')}.lock"))
-        with lock.acquire(timeout=LOCK_TIMEOUT_S):
-            if not engine.image_exists(tag):
-                _build(request, tag)
-                built_now = True
+    built_now = locks.build_once(
+        locks.lock_file(lock_dir, tag),
+        exists=lambda: engine.image_exists(tag),
+        build=lambda: _build(request, tag),
+        what=f"image {tag}",
+    )
     size = int(engine.client().images.get(tag).attrs.get("Size", 0))
     return BuiltImage(tag, size, built_now)
 
@@ -156,7 +152,7 @@ def _build(request: ImageRequest, tag: str) -> None:
             f"{engine.LABEL_PREFIX}.binary": request.binary_identity,
             **{f"{engine.LABEL_PREFIX}.{k}": v for k, v in request.extra_labels.items()},
         }
-        build_image(context, tag, labels)
+        engine.build_image(context, tag, labels)
 
 
 def file_identity(path: Path, version: str) -> str:

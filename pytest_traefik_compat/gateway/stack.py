@@ -9,36 +9,40 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import docker.errors
 import requests
+from docker.models.containers import Container
+from testcontainers.core.network import Network
 
-from pytest_traefik_compat import engine, traefik
-from pytest_traefik_compat.clients import LOOPBACK, GrpcClient, HttpsClient, TlsProbe, probe_tls
+from pytest_traefik_compat import engine, startcheck
 from pytest_traefik_compat.errors import CompatError, StackError
+from pytest_traefik_compat.gateway import traefik
+from pytest_traefik_compat.gateway.clients import (
+    LOOPBACK,
+    GrpcClient,
+    HttpsClient,
+    TlsProbe,
+    probe_tls,
+)
 from pytest_traefik_compat.pki import SessionPKI
 
 NONROOT_UID = 65532
 READY_TIMEOUT_S = 30.0
 POLL_S = 0.05
 LOG_TAIL = 25
-HARDENING: dict[str, Any] = {
-    "cap_drop": ["ALL"],
-    "read_only": True,
-    "security_opt": ["no-new-privileges"],
-    "pids_limit": 512,
-    "mem_limit": "512m",
-}
 
 Progress = Callable[[str], None]
+# Asked on close(): True keeps the gateway's containers (--traefik-keep on a failure).
+KeepPolicy = Callable[["Gateway"], bool]
 
 
 def _quiet(_: str) -> None:
@@ -57,6 +61,9 @@ class ServiceSpec:
     health_path: str = "/healthz"
     args: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
+    # Why the build is expected not to start here ("interpreter ... not in image"),
+    # added to a start failure's message; empty when it is predicted to start.
+    start_prediction: str = ""
 
     @property
     def ports(self) -> list[int]:
@@ -66,15 +73,15 @@ class ServiceSpec:
 @dataclass
 class RunningService:
     spec: ServiceSpec
-    container: Any
+    container: Container
     name: str
     host_ports: dict[int, int]
     started_at: float
     ready_seconds: float | None = None
 
     def url(self, port: int | None, path: str = "") -> str:
-        if port is None:
-            raise StackError(f"service {self.name} publishes no such port")
+        if port is None or port not in self.host_ports:
+            raise StackError(f"service {self.name} publishes no port {port}")
         return f"http://{LOOPBACK}:{self.host_ports[port]}{path}"
 
     @property
@@ -89,40 +96,22 @@ class RunningService:
         return engine.log_tail(self.container, LOG_TAIL)
 
     def pid(self) -> int:
-        self.container.reload()
-        return int(self.container.attrs["State"]["Pid"])
+        return engine.pid(self.container)
 
 
-def host_ports(container: Any) -> dict[int, int]:
-    container.reload()
-    mapping: dict[int, int] = {}
-    for key, bindings in (container.attrs["NetworkSettings"]["Ports"] or {}).items():
-        for binding in bindings or []:
-            if binding.get("HostIp") in (LOOPBACK, ""):
-                mapping[int(key.split("/")[0])] = int(binding["HostPort"])
-    return mapping
+class Gateway:
+    """One base's stack: a network, the service container(s) and Traefik with mTLS in front.
 
+    The one owner of its containers: :meth:`start` brings everything up (bounded),
+    :meth:`close` removes it unless the keep policy (``--traefik-keep`` on a failure)
+    says to keep it. ``with Gateway(...) as gateway:`` starts (if not started yet)
+    and closes. Every client connects to Traefik on 127.0.0.1 and presents the
+    route's host name as SNI (TLS options are chosen by SNI), with the session
+    PKI's client certificate unless told otherwise.
+    """
 
-def _publish(ports: Sequence[int]) -> dict[str, tuple[str, None]]:
-    # None lets the engine pick a free ephemeral port: no collisions between workers.
-    return {f"{port}/tcp": (LOOPBACK, None) for port in ports}
-
-
-def _exit_summary(container: Any) -> str | None:
-    """'exited with 1' and the runtime's error when the container is not running."""
-    try:
-        container.reload()
-    except docker.errors.NotFound:
-        return "container was removed"
-    state = container.attrs["State"]
-    if state.get("Status") in ("exited", "dead"):
-        error = state.get("Error") or ""
-        return f"exited with {state.get('ExitCode')}" + (f": {error}" if error else "")
-    return None
-
-
-class Stack:
-    """Network + services + Traefik for one base; a context manager that cleans up."""
+    app_host = traefik.APP_HOST
+    grpc_host = traefik.GRPC_HOST
 
     def __init__(
         self,
@@ -140,6 +129,7 @@ class Stack:
         health_interval: str = "1s",
         ready_timeout: float = READY_TIMEOUT_S,
         progress: Progress = _quiet,
+        keep_policy: KeepPolicy | None = None,
     ) -> None:
         self.identity = identity
         self.label = label
@@ -155,13 +145,14 @@ class Stack:
         self.health_interval = health_interval
         self.ready_timeout = ready_timeout
         self.progress = progress
-        self.network: Any = None
+        self.keep_policy = keep_policy
+        self.network: Network | None = None
         self.services: dict[str, RunningService] = {}
-        self.traefik: Any = None
+        self.traefik: Container | None = None
         self.traefik_ports: dict[int, int] = {}
         self.config: traefik.GatewayConfig | None = None
         self.timings: dict[str, float] = {}
-        self._counter = 0
+        self.kept = False
 
     # ---- naming and labels
     def _name(self, role: str) -> str:
@@ -171,12 +162,17 @@ class Stack:
         return self.identity.labels(kind, stack=self.prefix)
 
     # ---- lifecycle
-    def __enter__(self) -> Stack:
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
+    @property
+    def started(self) -> bool:
+        return self.network is not None
+
+    def __enter__(self) -> Gateway:
+        if not self.started:
+            try:
+                self.start()
+            except BaseException:
+                self.close()
+                raise
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -185,9 +181,7 @@ class Stack:
     def start(self) -> None:
         started = time.monotonic()
         self.progress(f"starting stack {self.prefix}")
-        self.network = engine.client().networks.create(
-            self._name("net"), driver="bridge", labels=self.labels("network")
-        )
+        self.network = engine.create_network(self._name("net"), self.labels("network"))
         for spec in self.service_specs:
             self.start_service(spec, timeout=self.ready_timeout)
         self.start_traefik(timeout=self.ready_timeout)
@@ -195,18 +189,21 @@ class Stack:
         self.progress(f"stack {self.prefix} ready in {self.timings['stack_ready_s']:.1f} s")
 
     def close(self) -> None:
-        containers = [s.container for s in self.services.values()]
-        if self.traefik is not None:
-            containers.append(self.traefik)
-        for container in containers:
-            with suppress(docker.errors.DockerException):
-                container.remove(force=True, v=True)
-        if self.network is not None:
-            with suppress(docker.errors.DockerException):
-                self.network.remove()
+        """Remove the containers, the network and the work dir (it holds the server key).
+
+        Idempotent. When the keep policy asks to keep the gateway, nothing is removed
+        and :attr:`kept` is set; the session's clean-up skips kept gateways.
+        """
+        if not self.started or self.kept:
+            return
+        if self.keep_policy is not None and self.keep_policy(self):
+            return
+        for service in self.services.values():
+            engine.remove(service.container)
+        engine.remove(self.traefik)
+        engine.remove_network(self.network)
         self.services.clear()
         self.traefik = self.network = None
-        # The work dir holds the server key: it goes with the stack.
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     # ---- services
@@ -218,42 +215,84 @@ class Stack:
         ports: Sequence[int] = (),
         command: Sequence[str] | None = None,
         **kwargs: Any,
-    ) -> Any:
-        options: dict[str, Any] = {**HARDENING, **kwargs}
-        return engine.client().containers.run(
+    ) -> Container:
+        """A hardened container on this gateway's network (ports on 127.0.0.1)."""
+        if self.network is None:
+            raise StackError(f"stack {self.prefix} is not started")
+        return engine.run_container(
             image,
-            command=list(command) if command is not None else None,
             name=self._name(role),
-            detach=True,
             labels=self.labels(role.split("-")[0]),
-            network=self.network.name,
-            ports=_publish(ports),
-            **options,
+            network=self.network,
+            ports=ports,
+            command=command,
+            **kwargs,
         )
 
     def start_service(
         self, spec: ServiceSpec, *, wait: bool = True, timeout: float = READY_TIMEOUT_S
     ) -> RunningService:
-        """Start a service container and (by default) wait for its health path."""
+        """Start (or replace) a service container and by default wait for its health path.
+
+        A service that cannot come up, whichever way it fails (exec failure before or
+        after its ports are published, exit, crash loop, never healthy), raises one
+        :class:`StackError`: what happened, the prediction when there is one, and the
+        log tail.
+        """
         old = self.services.pop(spec.alias, None)
         if old is not None:
-            with suppress(docker.errors.DockerException):
-                old.container.remove(force=True)
+            engine.remove(old.container)
         started = time.monotonic()
-        container = self.run_container(
-            spec.image,
-            spec.alias,
-            ports=spec.ports,
-            command=spec.args or None,
-            environment=dict(spec.env),
-        )
-        running = RunningService(
-            spec, container, self._name(spec.alias), host_ports(container), started
-        )
+        name = self._name(spec.alias)
+        try:
+            container = self.run_container(
+                spec.image,
+                spec.alias,
+                ports=spec.ports,
+                command=spec.args or None,
+                environment=dict(spec.env),
+            )
+        except docker.errors.APIError as error:  # the runtime refused the exec at start
+            reason = " ".join(str(error.explanation or error).split())
+            raise StackError(
+                self._start_failure(spec, name, f"could not start: {reason}")
+            ) from None
+        running = RunningService(spec, container, name, engine.host_ports(container), started)
         self.services[spec.alias] = running
+        if any(port not in running.host_ports for port in spec.ports):
+            # Exited before the engine published its ports: the same story as below.
+            self._raise_if_exited(running)
         if wait and spec.http_port:
             running.ready_seconds = self.wait_service_healthy(running, timeout=timeout)
         return running
+
+    def replace_service(self, spec: ServiceSpec, *, timeout: float = READY_TIMEOUT_S) -> float:
+        """Replace a service and return the gateway to ready: every route back in rotation.
+
+        A check that replaces a service calls this, so the next check never sees a
+        route that Traefik's health check has not re-admitted yet. Returns the seconds
+        from the new container's start to the service's own first 200.
+        """
+        running = self.start_service(spec, timeout=timeout)
+        self.wait_routes_ready(timeout=timeout)
+        return running.ready_seconds or 0.0
+
+    def _start_failure(self, spec: ServiceSpec, name: str, what: str) -> str:
+        message = f"service {name} ({spec.image}) {what}"
+        if spec.start_prediction:
+            message += f"; predicted: {spec.start_prediction}"
+        return message
+
+    def _raise_if_exited(self, service: RunningService) -> None:
+        exited = engine.exit_summary(service.container)
+        if not exited:
+            return
+        spec, logs = service.spec, service.logs()
+        evidence = _first_line(startcheck.diagnose_exec_failure(1, logs + "\n" + exited).evidence)
+        what = f"{exited.split(':')[0]} before {spec.health_path} answered"
+        if evidence and evidence not in what:
+            what += f": {evidence}"
+        raise StackError(self._start_failure(spec, service.name, what), detail=logs)
 
     def wait_service_healthy(self, service: RunningService, *, timeout: float) -> float:
         """Seconds from container start to the first 200 on the health path.
@@ -262,24 +301,19 @@ class Stack:
         (the health path is wrong) or no answer at all (the port is wrong).
         """
         spec = service.spec
-        url = service.url(spec.http_port, spec.health_path)
         deadline = time.monotonic() + timeout
         last_status: int | None = None
         while time.monotonic() < deadline:
+            self._raise_if_exited(service)
             try:
+                url = service.url(spec.http_port, spec.health_path)
                 last_status = requests.get(url, timeout=1).status_code
                 if last_status == 200:
                     return time.monotonic() - service.started_at
             except requests.RequestException:
                 last_status = None
-            exited = _exit_summary(service.container)
-            if exited:
-                raise StackError(
-                    f"service {service.name} ({spec.image}) {exited} before "
-                    f"{spec.health_path} answered",
-                    detail=service.logs(),
-                )
             time.sleep(POLL_S)
+        self._raise_if_exited(service)
         if last_status is None:
             hint = (
                 f"nothing answers on container port {spec.http_port} of service "
@@ -356,9 +390,9 @@ class Stack:
             ports=[traefik.WEBSECURE_PORT, traefik.ADMIN_PORT],
             command=["--configFile=/etc/traefik/traefik.yml"],
             user=self._traefik_user(),
-            volumes={str(config_dir): {"bind": "/etc/traefik", "mode": "ro"}},
+            volumes={str(config_dir): "/etc/traefik"},
         )
-        self.traefik_ports = host_ports(self.traefik)
+        self.traefik_ports = engine.host_ports(self.traefik)
         self.wait_traefik_ready(timeout=timeout)
         self.timings["traefik_ready_s"] = time.monotonic() - started
 
@@ -383,14 +417,13 @@ class Stack:
         from a broken route; this says which container died, how, and with its last
         log lines, without waiting for any timeout.
         """
-        containers = [("Traefik", self.traefik)]
+        containers: list[tuple[str, Container | None]] = [("Traefik", self.traefik)]
         containers += [(f"service {s.name}", s.container) for s in self.services.values()]
         for what, container in containers:
             if container is None:
                 raise StackError(f"{what} of stack {self.prefix} was never started")
-            # _exit_summary has just reloaded the container's state.
-            exited = _exit_summary(container)
-            status = container.attrs["State"].get("Status", "")
+            exited = engine.exit_summary(container)
+            status = engine.state(container).Status or ""
             if exited is None and status != "running":
                 exited = f"is {status}"  # created, paused, restarting
             if exited:
@@ -411,66 +444,79 @@ class Stack:
             cert=(str(self.pki.client_cert_file), str(self.pki.client_key_file)),
         )
 
+    def _raise_if_traefik_failed(self) -> None:
+        assert self.traefik is not None
+        exited = engine.exit_summary(self.traefik)
+        errors = traefik.config_errors(self.traefik_logs(200))
+        if exited:
+            raise StackError(
+                f"Traefik {exited}: " + (errors[0] if errors else "see its log"),
+                detail=self._failure_detail(),
+            )
+        if errors:
+            raise StackError(
+                f"Traefik refused its config: {errors[0]}", detail=self._failure_detail()
+            )
+
+    def route_problems(self) -> list[str]:
+        """What keeps a route out of service now: router errors, servers not UP."""
+        assert self.config is not None
+        problems: list[str] = []
+        for router in traefik.router_names(self.config):
+            answer = requests.get(self.admin_url(f"/api/http/routers/{router}"), timeout=1)
+            problems += (
+                traefik.router_problems(answer.json())
+                if answer.status_code == 200
+                else [f"{router}: HTTP {answer.status_code}"]
+            )
+        for service in traefik.service_names(self.config):
+            answer = requests.get(self.admin_url(f"/api/http/services/{service}"), timeout=1)
+            problems += (
+                traefik.service_problems(service, answer.json())
+                if answer.status_code == 200
+                else [f"{service}: HTTP {answer.status_code}"]
+            )
+        return problems
+
     def wait_traefik_ready(self, *, timeout: float) -> None:
         """Routers enabled, no config error in the log, one 200 through the gateway."""
-        assert self.config is not None
+        self.wait_routes_ready(timeout=timeout, settle=False)
+
+    def wait_routes_ready(self, *, timeout: float = READY_TIMEOUT_S, settle: bool = True) -> None:
+        """Every route of the gateway in service: routers enabled, every server UP
+        (HTTP and gRPC alike), and a 200 through the gateway on the first HTTP route.
+
+        ``settle`` (after a service was replaced) also waits out one whole health-check
+        cycle with every server UP: a check that began while the old container was
+        going away may still mark its server DOWN after a first UP was seen.
+        """
         deadline = time.monotonic() + timeout
+        window = _seconds(self.health_interval) + 1.5 if settle else 0.0
+        up_since: float | None = None
         last = "no answer yet"
         while time.monotonic() < deadline:
-            exited = _exit_summary(self.traefik)
-            if exited:
-                errors = traefik.config_errors(self.traefik_logs(200))
-                raise StackError(
-                    f"Traefik {exited}: " + (errors[0] if errors else "see its log"),
-                    detail=self._failure_detail(),
-                )
-            errors = traefik.config_errors(self.traefik_logs(200))
-            if errors:
-                raise StackError(
-                    f"Traefik refused its config: {errors[0]}", detail=self._failure_detail()
-                )
+            self._raise_if_traefik_failed()
             try:
-                problems = []
-                for router in traefik.router_names(self.config):
-                    answer = requests.get(self.admin_url(f"/api/http/routers/{router}"), timeout=1)
-                    problems += (
-                        traefik.router_problems(answer.json())
-                        if answer.status_code == 200
-                        else [f"{router}: HTTP {answer.status_code}"]
-                    )
-                if problems:
-                    last = "; ".join(problems)
-                else:
+                problems = self.route_problems()
+                if not problems:
                     with self.https_client() as client:
-                        status = client.get(
-                            self.service_specs[0].health_path, timeout=2
-                        ).status_code
-                    if status == 200:
-                        return
-                    last = f"GET {self.service_specs[0].health_path} through Traefik: {status}"
+                        path = self.service_specs[0].health_path
+                        status = client.get(path, timeout=2).status_code
+                    if status != 200:
+                        problems = [f"GET {path} through Traefik: {status}"]
             except (requests.RequestException, ValueError) as error:
-                last = f"{type(error).__name__}: {str(error)[:160]}"
+                problems = [f"{type(error).__name__}: {str(error)[:160]}"]
+            if problems:
+                last, up_since = "; ".join(problems), None
+            else:
+                up_since = up_since if up_since is not None else time.monotonic()
+                if time.monotonic() - up_since >= window:
+                    return
             time.sleep(POLL_S * 2)
         raise StackError(
-            f"Traefik not ready within {timeout:.0f} s ({last})", detail=self._failure_detail()
+            f"Traefik routes not ready within {timeout:.0f} s ({last})",
+            detail=self._failure_detail(),
         )
-
-
-class Gateway(Stack):
-    """What ``traefik_gateway`` returns: a started :class:`Stack` with ready clients.
-
-    Every client connects to Traefik on 127.0.0.1 and presents the route's host
-    name as SNI (TLS options are chosen by SNI), with the session PKI's client
-    certificate unless told otherwise.
-    """
-
-    app_host = traefik.APP_HOST
-    grpc_host = traefik.GRPC_HOST
-
-    def __enter__(self) -> Gateway:
-        # Already started by traefik_gateway (Stack.__enter__ would start it a second
-        # time): ``with traefik_gateway(...) as gateway:`` only closes it at the end.
-        return self
 
     def tls_probe(
         self,
@@ -479,14 +525,18 @@ class Gateway(Stack):
         *,
         bad: str | None = None,
         max_version: ssl.TLSVersion | None = None,
+        alpn: Sequence[str] = (),
         timeout: float = 5.0,
     ) -> TlsProbe:
         """One raw TLS connection and one GET: negotiated version, cipher, ALPN, status.
 
         ``bad`` presents one of the PKI's bad clients instead ("no-certificate",
-        "expired", ...); ``max_version`` caps the client (e.g. ``ssl.TLSVersion.TLSv1_2``).
+        "expired", ...); ``max_version`` caps the client (e.g. ``ssl.TLSVersion.TLSv1_2``);
+        ``alpn`` offers protocols (the negotiated one is ``.alpn``).
         """
         context = self.pki.client_context(bad, max_version=max_version)
+        if alpn:
+            context.set_alpn_protocols(list(alpn))
         return probe_tls(
             self.https_port,
             context,
@@ -505,6 +555,19 @@ class Gateway(Stack):
             cert_chain_pem=self.pki.client.chain_pem.bytes(),
             key_pem=self.pki.client.key_pem.bytes(),
         )
+
+
+def _seconds(duration: str) -> float:
+    """A Go duration as Traefik takes it ("1s", "500ms", "1m30s") in seconds."""
+    units = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+    total = 0.0
+    for number, unit in re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", duration):
+        total += float(number) * units[unit]
+    return total
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
 
 
 _SPEC_FIELDS = tuple(f.name for f in dataclasses.fields(ServiceSpec))
@@ -542,6 +605,9 @@ def service_spec(index: int, service: ServiceLike, defaults: Mapping[str, Any]) 
     if not isinstance(image, str) and hasattr(image, "tag"):
         if values.get("http_port") is None and image.ports:
             values["http_port"] = image.ports[0]
+        prediction = getattr(image, "prediction", None)
+        if prediction is not None and not prediction.starts:
+            values.setdefault("start_prediction", prediction.reason)
         image = image.tag
     values.update(options)
     values["http_port"] = values.get("http_port") or 8080

@@ -1,0 +1,164 @@
+"""Containers and networks through testcontainers, with our hardening and labels.
+
+testcontainers' ``DockerContainer`` and ``Network`` create everything (Ryuk stays off:
+cleanup is by our labels); its ``ContainerInspectInfo`` is the typed view of a
+container's state. Nothing is pulled: an image must exist before a container is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import docker.errors
+from docker.models.containers import Container
+from testcontainers.core.config import testcontainers_config
+from testcontainers.core.container import DockerContainer
+from testcontainers.core.inspect import ContainerInspectInfo, ContainerState
+from testcontainers.core.network import Network
+
+from pytest_traefik_compat.engine.client import client, image_exists
+from pytest_traefik_compat.errors import CompatError
+
+LOOPBACK = "127.0.0.1"
+# Every container the plugin starts: no capabilities, read-only root, no privilege
+# gain, bounded processes and memory.
+HARDENING: dict[str, Any] = {
+    "cap_drop": ["ALL"],
+    "read_only": True,
+    "security_opt": ["no-new-privileges"],
+    "pids_limit": 512,
+    "mem_limit": "512m",
+}
+_STOPPED = ("exited", "dead")
+
+
+@contextmanager
+def _ryuk_off() -> Iterator[None]:
+    """testcontainers would start (and pull) its reaper; we clean up by label instead."""
+    before = testcontainers_config.ryuk_disabled
+    testcontainers_config.ryuk_disabled = True
+    try:
+        yield
+    finally:
+        testcontainers_config.ryuk_disabled = before
+
+
+def require_image(reference: str, what: str) -> None:
+    """One line naming the missing tag instead of an implicit registry pull."""
+    if not image_exists(reference):
+        raise CompatError(
+            f"{what}: image {reference} is not present locally; build it first "
+            "(nothing is pulled implicitly)"
+        )
+
+
+def create_network(name: str, labels: Mapping[str, str]) -> Network:
+    network = Network(docker_network_kw={"driver": "bridge", "labels": dict(labels)})
+    network.name = name
+    return network.create()
+
+
+def remove_network(network: Network | None) -> None:
+    if network is not None:
+        with suppress(docker.errors.DockerException, AssertionError):
+            network.remove()
+
+
+def run_container(
+    image: str,
+    *,
+    name: str,
+    labels: Mapping[str, str],
+    network: Network | None = None,
+    ports: Sequence[int] = (),
+    command: Sequence[str] | None = None,
+    environment: Mapping[str, str] | None = None,
+    volumes: Mapping[str, str] | None = None,
+    hardened: bool = True,
+    **options: Any,
+) -> Container:
+    """Create and start a container (hardened unless told otherwise); never pulls.
+
+    Ports are published on 127.0.0.1 on ephemeral host ports (no collisions between
+    workers); ``volumes`` maps host paths to read-only mount points.
+    """
+    require_image(image, f"container {name}")
+    container = DockerContainer(image, name=name, network=network, env=dict(environment or {}))
+    # Loopback only, on an ephemeral host port (with_bind_ports cannot name an address).
+    container.ports = {f"{port}/tcp": (LOOPBACK, None) for port in ports}  # type: ignore[misc]
+    if command is not None:
+        container.with_command(list(command))
+    for host_path, mount_point in (volumes or {}).items():
+        container.with_volume_mapping(host_path, mount_point, mode="ro")
+    container.with_kwargs(
+        labels=dict(labels), **({**HARDENING, **options} if hardened else options)
+    )
+    with _ryuk_off():
+        try:
+            container.start()
+        except docker.errors.APIError:
+            # Created but refused at start (some runtimes refuse the exec there):
+            # remove it, the caller reports the engine's words.
+            with suppress(docker.errors.DockerException):
+                client().containers.get(name).remove(force=True)
+            raise
+    return container.get_wrapped_container()
+
+
+def inspect(container: Container) -> ContainerInspectInfo:
+    """The typed ``docker inspect`` of a container, fresh from the engine."""
+    container.reload()
+    return ContainerInspectInfo.from_dict(container.attrs)
+
+
+def state(container: Container) -> ContainerState:
+    info = inspect(container)
+    return info.State or ContainerState()
+
+
+def pid(container: Container) -> int:
+    return int(state(container).Pid or 0)
+
+
+def host_ports(container: Container) -> dict[int, int]:
+    """Container port -> host port on 127.0.0.1; empty once the container has exited."""
+    container.reload()
+    mapping: dict[int, int] = {}
+    for key, bindings in (container.attrs["NetworkSettings"]["Ports"] or {}).items():
+        for binding in bindings or []:
+            if binding.get("HostIp") in (LOOPBACK, ""):
+                mapping[int(key.split("/")[0])] = int(binding["HostPort"])
+    return mapping
+
+
+def exit_summary(container: Container) -> str | None:
+    """'exited with code 1: <runtime error>' when the container is not running, else None."""
+    try:
+        current = state(container)
+    except docker.errors.NotFound:
+        return "was removed"
+    if current.Status in _STOPPED:
+        error = current.Error or ""
+        return f"exited with code {current.ExitCode}" + (f": {error}" if error else "")
+    return None
+
+
+def iter_log_tail(container: Any, lines: int = 30) -> Iterator[str]:
+    """The last lines a container printed, decoded; empty when it is gone."""
+    try:
+        raw = container.logs(tail=lines)
+    except docker.errors.DockerException:
+        return iter(())
+    return iter(raw.decode("utf-8", "replace").splitlines())
+
+
+def log_tail(container: Any, lines: int = 30) -> str:
+    return "\n".join(iter_log_tail(container, lines))
+
+
+def remove(container: Any) -> None:
+    if container is not None:
+        with suppress(docker.errors.DockerException):
+            container.remove(force=True, v=True)

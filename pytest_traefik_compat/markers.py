@@ -1,0 +1,76 @@
+"""The ``traefik_bases`` marker: its requirements, validation and applicability."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pytest
+
+from pytest_traefik_compat import checks
+from pytest_traefik_compat.bases import BaseFacts
+
+# Facts a test can require with @pytest.mark.traefik_bases(requires=...).
+REQUIREMENTS: dict[str, Callable[[BaseFacts], bool]] = {
+    "shell": lambda f: f.shell is not None,
+    "bash": lambda f: f.bash,
+    "curl": lambda f: f.curl is not None,
+    "wget": lambda f: f.wget is not None,
+    "ca_bundle": lambda f: f.ca_bundle is not None,
+    "zoneinfo": lambda f: f.zoneinfo,
+    "glibc": lambda f: "glibc" in f.libc_kind,
+    "musl": lambda f: "musl" in f.libc_kind,
+    "libc": lambda f: f.libc_kind != "none",
+}
+
+
+def _as_list(value: Sequence[str] | str | None) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def marker_problem(marker: pytest.Mark) -> str | None:
+    """What is wrong with a ``traefik_bases`` marker's arguments (None: nothing)."""
+    unknown = sorted(set(marker.kwargs) - {"linkages", "requires"})
+    if unknown:
+        return f"traefik_bases({unknown[0]}=...): unknown argument; valid: linkages, requires"
+    for requirement in _as_list(marker.kwargs.get("requires")):
+        if requirement not in REQUIREMENTS:
+            return (
+                f"traefik_bases(requires={requirement!r}): unknown requirement; "
+                f"valid: {', '.join(REQUIREMENTS)}"
+            )
+    for linkage in _as_list(marker.kwargs.get("linkages")):
+        if linkage not in checks.LINKAGE_ORDER:
+            return (
+                f"traefik_bases(linkages={linkage!r}): unknown linkage; "
+                f"valid: {', '.join(checks.LINKAGE_ORDER)}"
+            )
+    return None
+
+
+def applicability(
+    base: str,
+    *,
+    names: Sequence[str],
+    linkages: Sequence[str] | str | None,
+    linkage: object,
+    requires: Sequence[str] | str | None,
+    facts: Callable[[], BaseFacts],
+) -> str | None:
+    """Why a marked test does not apply to this base (None: it applies)."""
+    if names and base not in names:
+        return f"only for bases {', '.join(names)} (this is {base})"
+    if linkages is not None and linkage is not None:
+        allowed = [linkages] if isinstance(linkages, str) else list(linkages)
+        if linkage not in allowed:
+            return f"only for linkages {', '.join(allowed)} (this is {linkage})"
+    wanted = [requires] if isinstance(requires, str) else list(requires or [])
+    for requirement in wanted:
+        check = REQUIREMENTS.get(requirement)
+        if check is None:
+            raise pytest.UsageError(
+                f"traefik_bases(requires={requirement!r}): unknown requirement; "
+                f"valid: {', '.join(REQUIREMENTS)}"
+            )
+        if not check(facts()):
+            return f"base {base} has no {requirement.replace('_', ' ')}"
+    return None
