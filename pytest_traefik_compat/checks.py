@@ -1,0 +1,320 @@
+"""The vocabulary of the built-in suite's records: check, figure, sample and detail names.
+Pure data: imports nothing from the package; the suite writes these names, the report reads them.
+
+One name per thing, defined once. A check's names are the fields of a frozen dataclass
+(``MEMORY.rss_kernel`` is the figure ``"rss_kernel"`` of the check ``MEMORY.check``);
+plain fields are figure names, fields made with :func:`_samples` name raw sample series
+(``record.add_samples``) and fields made with :func:`_detail` keys of ``record.details``.
+Nothing here is validated at run time: users' own checks may use any names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+# What the suite writes where a value is unknown; the report shows it as missing.
+MISSING: Final = "-"
+
+# The kind of a name, in the field's metadata; a field without one is a figure name.
+KIND: Final = "kind"
+SAMPLES: Final = "samples"
+DETAILS: Final = "details"
+
+
+def _samples(name: str) -> Any:
+    return field(default=name, metadata={KIND: SAMPLES})
+
+
+def _detail(name: str) -> Any:
+    return field(default=name, metadata={KIND: DETAILS})
+
+
+# Record.add_samples adds one figure per statistic of a series: stat_figure(series, stat).
+STAT_MIN: Final = "min"
+STAT_MEDIAN: Final = "median"
+STAT_P95: Final = "p95"
+STAT_MAX: Final = "max"
+SAMPLE_STATS: Final = (STAT_MIN, STAT_MEDIAN, STAT_P95, STAT_MAX)
+
+
+def stat_figure(series: str, stat: str) -> str:
+    """The figure ``Record.add_samples(series, ...)`` writes for ``stat``."""
+    return f"{series}_{stat}"
+
+
+# ---- values the suite writes and the report compares
+
+STARTS: Final = "starts"
+FAILS: Final = "fails"
+LOADS: Final = "loads"
+BUILD_FAILED: Final = "build failed"
+WORKS: Final = "works"
+UNAVAILABLE: Final = "unavailable"
+
+# Linkages, in gobuild.LINKAGES order (spelled out: the report never imports the Go
+# builder; tests/unit/test_checks.py keeps the two equal).
+STATIC: Final = "static"
+GLIBC: Final = "glibc"
+MUSL: Final = "musl"
+LINKAGE_ORDER: Final[tuple[str, ...]] = (STATIC, GLIBC, MUSL)
+
+# The suite's local Traefik plugin sets this header value (suite/conftest.py configures it).
+PLUGIN_VALUE: Final = "yaegi-on-this-base"
+
+# mTLS probes without a client certificate, next to pki.BAD_CLIENT_KINDS in "refusals".
+NO_SNI: Final = "no-sni"
+UNKNOWN_SNI: Final = "unknown-sni"
+
+
+# ---- the checks, in the report's order
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """The base image alone, before the service is added."""
+
+    check: str = "image-facts"
+    size: str = "size"
+    layers: str = "layers"
+    libc: str = "libc"
+    shell: str = "shell"
+    curl: str = "curl"
+    wget: str = "wget"
+    ca_bundle: str = "ca_bundle"
+    default_user: str = "default_user"
+    os_name: str = "os_name"
+    zoneinfo: str = "zoneinfo"
+    files: str = "files"
+
+
+@dataclass(frozen=True)
+class StartMatrix:
+    """The sample service built per linkage (the record's variant) and started on the base."""
+
+    check: str = "start-matrix"
+    outcome: str = "outcome"  # BUILD_FAILED, when there is nothing to start
+    predicted: str = "predicted"  # STARTS / FAILS, from the ELF headers
+    prediction_reason: str = "prediction_reason"
+    binary_size: str = "binary_size"
+    image_size: str = "image_size"
+    observed: str = "observed"  # STARTS / FAILS
+    observed_reason: str = "observed_reason"
+    exit_code: str = "exit_code"
+    seconds: str = "seconds"
+    build_error: str = _detail("build_error")
+    elf: str = _detail("elf")
+    serves: str = _detail("serves")
+    first_log_lines: str = _detail("first_log_lines")
+    runtime_error: str = _detail("runtime_error")
+
+
+@dataclass(frozen=True)
+class StartupLatency:
+    check: str = "startup-latency"
+    direct: str = _samples("direct")
+    traefik: str = _samples("traefik")
+    floor: str = _samples("floor")
+    samples: str = "samples"
+    definition: str = _detail("definition")
+
+
+@dataclass(frozen=True)
+class Memory:
+    check: str = "memory"
+    rss_kernel: str = "rss_kernel"
+    rss_metrics: str = "rss_metrics"
+    rss_kernel_after_scrape: str = "rss_kernel_after_scrape"
+    warmup_requests: str = "warmup_requests"
+    ratio: str = "ratio"
+
+
+@dataclass(frozen=True)
+class Tls:
+    check: str = "tls"
+    version: str = "version"
+    cipher: str = "cipher"
+    alpn_offered_h2: str = "alpn_offered_h2"
+    status: str = "status"
+    tls12_refused: str = "tls12_refused"
+    tls12_error: str = _detail("tls12_error")
+    peer: str = _detail("peer")
+
+
+@dataclass(frozen=True)
+class Mtls:
+    check: str = "mtls"
+    handshakes: str = "handshakes"
+    success_rate: str = "success_rate"
+    handshake: str = _samples("handshake")
+    bad_tried: str = "bad_tried"
+    bad_let_in: str = "bad_let_in"
+    refusals: str = _detail("refusals")  # {kind: Refusal keys}
+    valid_errors: str = _detail("valid_errors")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The keys of one entry of ``details["refusals"]`` (a bad client's probe)."""
+
+    refused: str = "refused"
+    stage: str = "stage"
+    error: str = "error"
+    status: str = "status"
+
+
+@dataclass(frozen=True)
+class ClientIdentity:
+    check: str = "client-identity"
+    forwarded_info: str = "forwarded_info"
+    forwarded_pem: str = "forwarded_pem"
+
+
+@dataclass(frozen=True)
+class Grpc:
+    check: str = "grpc"
+    health: str = "health"
+    linkage: str = "linkage"
+    echo: str = _samples("echo")
+    echo_reply: str = _detail("echo")
+
+
+@dataclass(frozen=True)
+class HealthMetrics:
+    check: str = "health-metrics"
+    findings: str = "findings"  # how many
+    service_metric_families: str = "service_metric_families"
+    service_metrics_content_type: str = "service_metrics_content_type"
+    traefik_metric_families: str = "traefik_metric_families"
+    traefik_metrics_content_type: str = "traefik_metrics_content_type"
+    findings_list: str = _detail("findings")  # what they are
+
+
+@dataclass(frozen=True)
+class Healthcheck:
+    """One figure per HEALTHCHECK style (WORKS / UNAVAILABLE), then Docker's verdict."""
+
+    check: str = "healthcheck"
+    curl: str = "curl"
+    wget: str = "wget"
+    shell: str = "shell"
+    self_probe: str = "self-probe"
+    self_probe_status: str = "self_probe_status"
+    healthy_after: str = "healthy_after"
+    styles: str = _detail("styles")  # {style: StyleResult keys}
+
+
+@dataclass(frozen=True)
+class StyleResult:
+    """The keys of one entry of the healthcheck's ``details["styles"]``."""
+
+    works: str = "works"
+    exit_code: str = "exit_code"
+    error: str = "error"
+
+
+@dataclass(frozen=True)
+class Alignment:
+    check: str = "alignment"
+    health_interval: str = "health_interval"
+    removed_after: str = "removed_after"
+    restored_after: str = "restored_after"
+    routed_right_after_flip: str = "routed_right_after_flip"
+    server_status_when_removed: str = _detail("server_status_when_removed")
+    flip_to_removed_wall_s: str = _detail("flip_to_removed_wall_s")
+
+
+@dataclass(frozen=True)
+class RuntimeFacts:
+    check: str = "runtime-facts"
+    uid: str = "uid"
+    timezones: str = "timezones"
+    timezones_embedded_tzdata: str = "timezones_embedded_tzdata"
+    cert_pool_size: str = "cert_pool_size"
+    cert_pool_size_bad_ssl_cert_file: str = "cert_pool_size_bad_ssl_cert_file"
+    cert_bundle: str = "cert_bundle"
+    go_resolver: str = "go_resolver"
+    cgo_resolver: str = "cgo_resolver"
+    service: str = _detail("service")
+    tzdata_build: str = _detail("tzdata_build")
+
+
+@dataclass(frozen=True)
+class TraefikPlugin:
+    check: str = "traefik-plugin"
+    header: str = "header"  # PLUGIN_VALUE when the plugin ran
+    status: str = "status"
+
+
+@dataclass(frozen=True)
+class GoPlugin:
+    """A Go -buildmode=plugin host and plugin per linkage (the record's variant)."""
+
+    check: str = "go-plugin"
+    outcome: str = "outcome"  # BUILD_FAILED
+    predicted: str = "predicted"  # LOADS / FAILS
+    observed: str = "observed"  # LOADS / FAILS
+    exit_code: str = "exit_code"
+    error: str = _detail("error")
+    output: str = _detail("output")
+    reason: str = _detail("reason")
+
+
+IMAGE_FACTS: Final = ImageFacts()
+START_MATRIX: Final = StartMatrix()
+STARTUP_LATENCY: Final = StartupLatency()
+MEMORY: Final = Memory()
+TLS: Final = Tls()
+MTLS: Final = Mtls()
+REFUSAL: Final = Refusal()
+CLIENT_IDENTITY: Final = ClientIdentity()
+GRPC: Final = Grpc()
+HEALTH_METRICS: Final = HealthMetrics()
+HEALTHCHECK: Final = Healthcheck()
+STYLE_RESULT: Final = StyleResult()
+ALIGNMENT: Final = Alignment()
+RUNTIME_FACTS: Final = RuntimeFacts()
+TRAEFIK_PLUGIN: Final = TraefikPlugin()
+GO_PLUGIN: Final = GoPlugin()
+
+# The order the suite reads in (what the image is, whether it starts, how fast...); each
+# has a table of its own. Checks not listed here (the suite's client-identity,
+# traefik-plugin and go-plugin, and users' own) follow alphabetically, in generic tables.
+CHECK_ORDER: Final[tuple[str, ...]] = (
+    IMAGE_FACTS.check,
+    START_MATRIX.check,
+    STARTUP_LATENCY.check,
+    MEMORY.check,
+    TLS.check,
+    MTLS.check,
+    GRPC.check,
+    HEALTH_METRICS.check,
+    HEALTHCHECK.check,
+    ALIGNMENT.check,
+    RUNTIME_FACTS.check,
+)
+
+# Every check the built-in suite writes.
+SUITE_CHECKS: Final = (
+    IMAGE_FACTS,
+    START_MATRIX,
+    STARTUP_LATENCY,
+    MEMORY,
+    TLS,
+    MTLS,
+    CLIENT_IDENTITY,
+    GRPC,
+    HEALTH_METRICS,
+    HEALTHCHECK,
+    ALIGNMENT,
+    RUNTIME_FACTS,
+    TRAEFIK_PLUGIN,
+    GO_PLUGIN,
+)
+
+HEALTHCHECK_STYLES: Final[tuple[str, ...]] = (
+    HEALTHCHECK.curl,
+    HEALTHCHECK.wget,
+    HEALTHCHECK.shell,
+    HEALTHCHECK.self_probe,
+)

@@ -1,0 +1,79 @@
+"""Joining CI shards' report.json files into one report: the ``merge`` command."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pytest_traefik_compat.errors import CompatError
+from pytest_traefik_compat.records import Record
+from pytest_traefik_compat.report.document import (
+    ReportPaths,
+    build_report,
+    load_document,
+    write_document,
+)
+from pytest_traefik_compat.report.order import base_order
+
+
+def merge_reports(paths: Sequence[Path | str]) -> dict[str, Any]:
+    """Join shard reports (one per CI matrix job) into one document.
+
+    Refuses, with one line naming the file: unreadable or corrupt shards, other schema
+    versions, and a base that appears in two shards (it would be counted twice).
+    """
+    if not paths:
+        raise CompatError("merge needs at least one shard report.json")
+    owner: dict[str, Path] = {}
+    records: list[Record] = []
+    bases: list[str] = []
+    shards: list[dict[str, Any]] = []
+    for raw in paths:
+        path = Path(raw)
+        document, shard_records = load_document(path, "shard")
+        shard_bases = base_order(shard_records, document.get("bases") or ())
+        for base in shard_bases:
+            if base in owner:
+                raise CompatError(
+                    f"base {base} appears in shard {owner[base]} and {path}: "
+                    "give each matrix job its own --traefik-images"
+                )
+            owner[base] = path
+        bases += shard_bases
+        records += shard_records
+        shards.append({"file": str(path), "meta": document.get("meta") or {}})
+    return build_report(records, meta=_merged_meta(shards, bases))
+
+
+def _merged_meta(shards: Sequence[Mapping[str, Any]], bases: list[str]) -> dict[str, Any]:
+    metas = [shard["meta"] for shard in shards]
+    meta: dict[str, Any] = {"bases": bases}
+    notes: list[str] = []
+    # A run-level value survives only if every shard agrees; disagreement is a note.
+    for key in ("versions",):
+        values = [m.get(key) or {} for m in metas]
+        merged: dict[str, Any] = {}
+        for name in dict.fromkeys(n for v in values for n in v):
+            seen = sorted({str(v[name]) for v in values if name in v})
+            merged[name] = ", ".join(seen)
+            if len(seen) > 1:
+                notes.append(f"shards ran different {name} versions: {', '.join(seen)}")
+        meta[key] = merged
+    meta["merged_from"] = [
+        {
+            "file": shard["file"],
+            "run_id": shard["meta"].get("run_id"),
+            "bases": shard["meta"].get("bases"),
+            "shard": shard["meta"].get("shard"),
+        }
+        for shard in shards
+    ]
+    if notes:
+        meta["notes"] = notes
+    return meta
+
+
+def merge_command(paths: Sequence[Path], out_dir: Path) -> ReportPaths:
+    """``python -m pytest_traefik_compat merge SHARD.json... -o DIR``."""
+    return write_document(merge_reports(paths), out_dir, option="-o")

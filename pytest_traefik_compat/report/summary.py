@@ -1,0 +1,73 @@
+"""What a report says about the run as a whole: its line of facts and the bases' provenance.
+
+Shared by the terminal footer, the Markdown and the HTML page.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pytest_traefik_compat.checks import MISSING
+from pytest_traefik_compat.records import Record
+from pytest_traefik_compat.report.order import base_order
+from pytest_traefik_compat.report.tables import Index
+
+
+def document_index(document: Mapping[str, Any]) -> Index:
+    records = [Record.from_json(item) for item in document.get("records") or ()]
+    return Index(records, base_order(records, document.get("bases") or ()))
+
+
+def run_summary(document: Mapping[str, Any]) -> list[tuple[str, str]]:
+    meta: Mapping[str, Any] = document.get("meta") or {}
+    versions: Mapping[str, Any] = meta.get("versions") or {}
+    items = [("generated", str(document.get("generated_at") or MISSING))]
+    if meta.get("run_id"):
+        items.append(("run", str(meta["run_id"])))
+    for name in ("plugin", "go", "traefik"):
+        if versions.get(name):
+            items.append((name, str(versions[name])))
+    items.append(("bases", ", ".join(str(b) for b in document.get("bases") or ()) or MISSING))
+    shard = meta.get("shard")
+    if shard:
+        items.append(("shard", _shard_text(shard)))
+    merged = meta.get("merged_from")
+    if merged:
+        items.append(("merged from", ", ".join(str(m.get("file")) for m in merged)))
+    command = meta.get("command_line")
+    if command:
+        items.append(("command", command if isinstance(command, str) else " ".join(command)))
+    return items
+
+
+def _shard_text(shard: Any) -> str:
+    if isinstance(shard, Mapping) and "index" in shard and "count" in shard:
+        return f"{shard['index']} of {shard['count']}"
+    return json.dumps(shard) if not isinstance(shard, str) else shard
+
+
+def provenance(index: Index, base: str) -> Mapping[str, Any]:
+    """The first non-empty provenance among the base's records, else empty."""
+    return next((r.provenance for r in index.records if r.base == base and r.provenance), {})
+
+
+def provenance_notes(index: Index) -> list[str]:
+    """What each base image really is; above all that local alpine is not Alpine Linux."""
+    notes = []
+    for base in index.bases:
+        found = provenance(index, base)
+        if not found:
+            continue
+        source = str(found.get("source") or "")
+        note = str(found.get("note") or "")
+        if "not alpine linux" in note.lower():
+            notes.append(
+                f"{base} ({source or 'local'}) is musl+BusyBox from Debian packages, "
+                "not Alpine Linux"
+            )
+        elif note:
+            detail = note.split(": ", 1)[1] if note.startswith(f"{source}: ") else note
+            notes.append(f"{base} ({source}): {detail}" if source else f"{base}: {detail}")
+    return notes
