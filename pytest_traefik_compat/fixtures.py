@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -16,6 +15,7 @@ import pytest
 
 from pytest_traefik_compat import gobuild, startcheck
 from pytest_traefik_compat.bases import BaseImage, images
+from pytest_traefik_compat.bases.images import ServiceBuild
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.stack import (
@@ -109,27 +109,6 @@ def traefik_record(
         return traefik_compat.new_record(str(name), check, variant=variant)
 
     return record
-
-
-@dataclass
-class ServiceBuild:
-    """A Go module built for one linkage and put on one base."""
-
-    base: BaseImage
-    binary: gobuild.BuiltBinary
-    image: images.BuiltImage
-    prediction: startcheck.Prediction
-    # The container ports the image exposes (traefik_build's ports=): the gateway
-    # routes to the first one unless told otherwise.
-    ports: tuple[int, ...] = ()
-
-    @property
-    def tag(self) -> str:
-        return self.image.tag
-
-    @property
-    def linkage(self) -> gobuild.Linkage:
-        return self.binary.linkage
 
 
 @pytest.fixture(scope="session")

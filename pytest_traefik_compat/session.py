@@ -55,6 +55,7 @@ class CompatSession:
         self._current_test = ""
         self.failed_bases: set[str] = set()
         self.failed_tests: set[str] = set()
+        self.finished_tests: set[str] = set()
         self.kept_stacks: list[str] = []
         self.report_paths: report.ReportPaths | None = None
         self.report_error = ""
@@ -141,6 +142,7 @@ class CompatSession:
             if base is not None:
                 self.failed_bases.add(base.name)
         if report.when == "call" or (report.when == "setup" and not report.passed):
+            self.finished_tests.add(item.nodeid)
             outcome = "error" if report.when == "setup" and report.failed else report.outcome
             for record in self.records:
                 if record.test_id == item.nodeid:
@@ -179,17 +181,19 @@ class CompatSession:
 
     # ---- gateways kept for debugging (--traefik-keep)
     def keep_policy(self, base: str) -> KeepPolicy:
-        """What a gateway created now asks on close(): keep it (--traefik-keep) when its
-        test or its base failed. While that test still runs its outcome is unknown,
-        so a close() from inside the test waits for the fixture's teardown."""
+        """What a gateway created now asks on close(): keep it (--traefik-keep) when the
+        test that made it failed, or, for a gateway shared beyond that test, when its
+        base failed. Before that test has an outcome the answer waits: a close() from
+        inside the test is decided again at the fixture's teardown."""
         owner_test = self._current_test
 
         def keep(gateway: Gateway) -> bool:
             if not self.settings.keep:
                 return False
-            if owner_test and owner_test == self._current_test:
-                return True  # decided again at the fixture's teardown
-            if owner_test in self.failed_tests or base in self.failed_bases:
+            if owner_test and owner_test not in self.finished_tests:
+                return True  # no outcome yet
+            shared = self._current_test != owner_test
+            if owner_test in self.failed_tests or (shared and base in self.failed_bases):
                 gateway.kept = True
                 self.kept_stacks.append(gateway.prefix)
                 self.progress(f"kept stack {gateway.prefix} of failed base {base} (--traefik-keep)")

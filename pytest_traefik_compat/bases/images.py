@@ -15,12 +15,16 @@ from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import docker.errors
 
 from pytest_traefik_compat import engine, locks
 from pytest_traefik_compat.bases.facts import BaseImage
+
+if TYPE_CHECKING:
+    from pytest_traefik_compat.gobuild import BuiltBinary, Linkage
+    from pytest_traefik_compat.startcheck import Prediction
 
 IMAGE_SCHEMA = 1
 NONROOT = "65532:65532"
@@ -236,3 +240,24 @@ def prune_stale_images() -> list[str]:
             client.images.remove(image.id, force=True)
             removed.append(image.tags[0] if image.tags else image.short_id)
     return removed
+
+
+@dataclass
+class ServiceBuild:
+    """A Go module built for one linkage and put on one base."""
+
+    base: BaseImage
+    binary: BuiltBinary
+    image: BuiltImage
+    prediction: Prediction
+    # The container ports the image exposes (traefik_build's ports=): the gateway
+    # routes to the first one unless told otherwise.
+    ports: tuple[int, ...] = ()
+
+    @property
+    def tag(self) -> str:
+        return self.image.tag
+
+    @property
+    def linkage(self) -> Linkage:
+        return self.binary.linkage

@@ -9,8 +9,8 @@ import pytest
 
 from pytest_traefik_compat import gobuild
 from pytest_traefik_compat.bases import BaseImage
+from pytest_traefik_compat.bases.images import ServiceBuild
 from pytest_traefik_compat.checks import PLUGIN_VALUE, STATIC
-from pytest_traefik_compat.fixtures import ServiceBuild
 from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
 from pytest_traefik_compat.session import sample_apps_dir

@@ -22,6 +22,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from pytest_traefik_compat import engine, gobuild, probes, startcheck
 from pytest_traefik_compat.bases import BaseImage, images
+from pytest_traefik_compat.bases.images import ServiceBuild
 from pytest_traefik_compat.checks import (
     ALIGNMENT,
     BUILD_FAILED,
@@ -55,7 +56,6 @@ from pytest_traefik_compat.checks import (
     WORKS,
 )
 from pytest_traefik_compat.errors import CompatError
-from pytest_traefik_compat.fixtures import ServiceBuild
 from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.clients import probe_tls
 from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec

@@ -28,7 +28,7 @@ from pytest_traefik_compat.gobuild import (
     read_go_mod,
     require_go,
 )
-from tests.unit.go_modules import FAKE_GO, MAIN_GO, neutral_go_env, write_module
+from tests.helpers.go_modules import FAKE_GO, MAIN_GO, neutral_go_env, write_module
 
 
 @pytest.fixture(autouse=True)

@@ -3,8 +3,6 @@ diagnosis of what a runtime said. Pure: no Go, no Docker."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import pytest
 
 from pytest_traefik_compat.gobuild.elf import ElfFacts
@@ -17,6 +15,7 @@ from pytest_traefik_compat.startcheck import (
     glibc_version_of,
     predict_start,
 )
+from tests.helpers.start_images import ELF_BY_LINKAGE, EXPECTED, IMAGES, FileSet
 
 
 class FakeFacts:
@@ -28,58 +27,6 @@ class FakeFacts:
 # --------------------------------------------------------------------------- #
 # Start prediction: the 3 x 3 physics
 # --------------------------------------------------------------------------- #
-
-
-class FileSet:
-    """A dict-free fake of the lead's image view: a set of absolute paths."""
-
-    def __init__(self, paths: Iterable[str]) -> None:
-        self.paths = frozenset(paths)
-
-    def exists(self, path: str) -> bool:
-        return path in self.paths
-
-
-COMMON = ["/etc/passwd", "/etc/ssl/certs/ca-certificates.crt", "/usr/share/zoneinfo/UTC"]
-IMAGES: dict[str, FileSet] = {
-    # Alpine-like: musl loader (which is libc), BusyBox, no glibc loader.
-    "alpine": FileSet([*COMMON, MUSL_LOADER, "/lib/libc.musl-x86_64.so.1", "/bin/busybox"]),
-    "debian-slim": FileSet(
-        [
-            *COMMON,
-            GLIBC_LOADER,
-            "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
-            "/lib/x86_64-linux-gnu/libc.so.6",
-            "/bin/bash",
-        ]
-    ),
-    "distroless": FileSet(COMMON),
-}
-ELF_BY_LINKAGE: dict[str, ElfFacts] = {
-    "static": ElfFacts(True, None, (), "EM_X86_64", "ET_EXEC", False, 1),
-    "glibc": ElfFacts(
-        False,
-        GLIBC_LOADER,
-        ("libc.so.6",),
-        "EM_X86_64",
-        "ET_EXEC",
-        False,
-        1,
-        version_needs=(("libc.so.6", ("GLIBC_2.2.5", "GLIBC_2.34")),),
-    ),
-    "musl": ElfFacts(False, MUSL_LOADER, ("libc.so",), "EM_X86_64", "ET_EXEC", False, 1),
-}
-EXPECTED = {
-    ("static", "alpine"): True,
-    ("static", "debian-slim"): True,
-    ("static", "distroless"): True,
-    ("glibc", "alpine"): False,
-    ("glibc", "debian-slim"): True,
-    ("glibc", "distroless"): False,
-    ("musl", "alpine"): True,
-    ("musl", "debian-slim"): False,
-    ("musl", "distroless"): False,
-}
 
 
 @pytest.mark.parametrize(("linkage", "image"), sorted(EXPECTED))

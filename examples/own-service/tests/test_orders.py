@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:  # types for annotations only; the fixtures need no imports
-    from pytest_traefik_compat.fixtures import BaseImage, Gateway, Record, ServiceBuild
+    from pytest_traefik_compat import BaseImage, Gateway, Record, ServiceBuild
 
 SERVICE_DIR = Path(__file__).resolve().parent.parent / "go-service"
 LINKAGES = ("static", "glibc", "musl")

@@ -19,7 +19,7 @@ import pytest
 
 from pytest_traefik_compat import engine
 from pytest_traefik_compat.session import sample_apps_dir
-from tests.bad_input_helpers import (
+from tests.helpers.bad_input_helpers import (
     RUN_ID_CONFTEST,
     Resource,
     assert_one_clear_line,

@@ -4,7 +4,7 @@ Options are refused at parse time (usage error, before any engine is contacted);
 a dead or too old engine ends the run at its start; the merge command refuses a
 shard it cannot read. The inputs that need a real engine (absent references,
 registry mode, Go, stacks, the report directory) are in
-tests/integration/test_bad_inputs_engine.py.
+tests/engine/test_bad_inputs_engine.py.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pytest_traefik_compat import gobuild
 from pytest_traefik_compat.errors import BuildError
 from pytest_traefik_compat.records import Record
 from pytest_traefik_compat.report import write_reports
-from tests.bad_input_helpers import assert_one_clear_line, output_of
+from tests.helpers.bad_input_helpers import assert_one_clear_line, output_of
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestAssertRewriteWarning")
 

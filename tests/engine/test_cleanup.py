@@ -210,3 +210,61 @@ def test_stale_cached_images_are_pruned_current_ones_kept(tmp_path: Path) -> Non
     from pytest_traefik_compat.catalogue import VARIANTS
 
     assert {v.local_tag for v in VARIANTS.values()} & current <= remaining
+
+
+CLOSING_TEST = """
+import pytest
+
+@pytest.fixture
+def gateway(traefik_base, traefik_build, traefik_gateway):
+    build = traefik_build({service!r}, traefik_base, ports=(8080, 8081, 9090))
+    gateway = traefik_gateway(traefik_base, [build], grpc_port=9090)
+    yield gateway
+    gateway.close()  # as the README teaches
+
+def test_fails(gateway):
+    print("FAILING-PREFIX", gateway.prefix, flush=True)
+    assert False, "keep me"
+
+def test_passes(gateway):
+    print("PASSING-PREFIX", gateway.prefix, flush=True)
+
+def test_closes_inside(gateway):
+    print("INSIDE-PREFIX", gateway.prefix, flush=True)
+    gateway.close()  # its outcome is not known yet: decided at teardown
+    assert False, "failed after closing"
+"""
+
+
+def _prefix(output: str, marker: str) -> str:
+    return output.split(f"{marker} ")[1].split()[0]
+
+
+def test_gateway_close_under_keep_keeps_failed_tests_gateways(tmp_path: Path) -> None:
+    """gateway.close() (not only the plugin's own teardown) obeys --traefik-keep."""
+    service = str(sample_apps_dir() / "service")
+    (tmp_path / "test_user_close.py").write_text(CLOSING_TEST.format(service=service))
+    proc = _pytest(tmp_path, "--traefik-keep")
+    output, _ = proc.communicate(timeout=RUN_TIMEOUT_S)
+    assert proc.returncode == pytest.ExitCode.TESTS_FAILED, output
+    run_id = output.split("cleanup --run ")[1].split("`")[0]
+    client = engine.client()
+
+    def containers_of(prefix: str) -> list[str]:
+        filters = {"label": [f"{engine.LABEL_STACK}={prefix}"]}
+        return [c.name for c in client.containers.list(all=True, filters=filters)]
+
+    try:
+        assert "--traefik-keep: kept 2 stack(s)" in output, output
+        assert containers_of(_prefix(output, "FAILING-PREFIX")), "failed test's gateway kept"
+        assert containers_of(_prefix(output, "INSIDE-PREFIX")), "closed inside, then failed: kept"
+        assert containers_of(_prefix(output, "PASSING-PREFIX")) == [], "passing test's removed"
+    finally:
+        subprocess.run(
+            [sys.executable, "-m", "pytest_traefik_compat", "cleanup", "--run", run_id],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+    assert _owned_by(proc.pid) == []

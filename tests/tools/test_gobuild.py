@@ -25,8 +25,8 @@ from pytest_traefik_compat.gobuild import (
     require_go,
 )
 from pytest_traefik_compat.startcheck import GLIBC_LOADER, MUSL_LOADER, StartCategory, predict_start
-from tests.unit.go_modules import MAIN_GO, neutral_go_env, write_module
-from tests.unit.test_startcheck import EXPECTED, IMAGES, FileSet
+from tests.helpers.go_modules import MAIN_GO, neutral_go_env, write_module
+from tests.helpers.start_images import EXPECTED, IMAGES, FileSet
 
 REPO = Path(__file__).resolve().parents[2]
 HAVE_MUSL_GCC = shutil.which("musl-gcc") is not None

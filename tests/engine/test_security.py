@@ -31,9 +31,9 @@ from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.gateway.stack import ServiceSpec, Stack
 from pytest_traefik_compat.pki import SessionPKI
 from pytest_traefik_compat.settings import default_cache_dir
-from tests.bad_input_helpers import RUN_ID_CONFTEST, labelled_resources
-from tests.integration.secret_scan import Scanner, covering_images, point_of, stream_of
-from tests.integration.stack_images import service_tag, traefik_tag
+from tests.helpers.bad_input_helpers import RUN_ID_CONFTEST, labelled_resources
+from tests.helpers.secret_scan import Scanner, covering_images, point_of, stream_of
+from tests.helpers.stack_images import service_tag, traefik_tag
 
 BASES = ("alpine", "debian-slim", "distroless")
 RUN_TIMEOUT_S = 600

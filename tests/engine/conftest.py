@@ -1,4 +1,5 @@
-"""Integration tests need a real engine; they share the user's build cache."""
+"""Everything in this folder needs a real engine (marked ``docker`` by its folder);
+the tests share the user's build cache."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from pytest_traefik_compat.bases import BaseImage, BaseImages
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.settings import ImageSpec, default_cache_dir
 
+HERE = Path(__file__).parent
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "integration" in item.nodeid:
+        if item.path.is_relative_to(HERE):
             item.add_marker(pytest.mark.docker)
 
 
@@ -25,7 +28,7 @@ def docker_engine() -> None:
     try:
         engine.client()
     except CompatError as error:
-        pytest.fail(f"integration tests need Docker: {error}", pytrace=False)
+        pytest.fail(f"engine tests need Docker: {error}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -48,23 +51,29 @@ def base_images(cache_dir: Path, run_identity: engine.RunIdentity) -> BaseImages
 
 
 def _go_env(name: str) -> str:
-    done = subprocess.run(["go", "env", name], capture_output=True, text=True, check=False)
+    try:
+        done = subprocess.run(["go", "env", name], capture_output=True, text=True, check=False)
+    except OSError:
+        return ""
     return done.stdout.strip()
 
 
-# pytester points HOME at its temporary directory; without these the runs it starts
-# would rebuild every base and download every Go module into an empty cache.
-_REAL_CACHES = {
-    "PYTEST_TRAEFIK_CACHE_DIR": str(default_cache_dir()),
-    "GOCACHE": _go_env("GOCACHE"),
-    "GOMODCACHE": _go_env("GOMODCACHE"),
-    "GOPATH": _go_env("GOPATH"),
-}
+@pytest.fixture(scope="session")
+def real_caches() -> dict[str, str]:
+    """pytester points HOME at its temporary directory; without these the runs it
+    starts would rebuild every base and download every Go module into an empty cache.
+    Asked of ``go env`` once per session, not at import (no Go: no collection error)."""
+    return {
+        "PYTEST_TRAEFIK_CACHE_DIR": str(default_cache_dir()),
+        "GOCACHE": _go_env("GOCACHE"),
+        "GOMODCACHE": _go_env("GOMODCACHE"),
+        "GOPATH": _go_env("GOPATH"),
+    }
 
 
 @pytest.fixture(autouse=True)
-def _keep_real_caches(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in _REAL_CACHES.items():
+def _keep_real_caches(monkeypatch: pytest.MonkeyPatch, real_caches: dict[str, str]) -> None:
+    for name, value in real_caches.items():
         if value:
             monkeypatch.setenv(name, value)
 

@@ -15,7 +15,7 @@ from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.clients import probe_tls
 from pytest_traefik_compat.gateway.stack import ServiceSpec, Stack
 from pytest_traefik_compat.pki import SessionPKI
-from tests.integration import stack_images
+from tests.helpers import stack_images
 
 
 @pytest.fixture(scope="module")

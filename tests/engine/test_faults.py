@@ -26,7 +26,7 @@ from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.clients import probe_tls
 from pytest_traefik_compat.gateway.stack import ServiceSpec, Stack
 from pytest_traefik_compat.pki import SessionPKI
-from tests.integration.stack_images import service_tag, traefik_tag
+from tests.helpers.stack_images import service_tag, traefik_tag
 
 REQUEST_TIMEOUT_S = 3.0
 FAULT_DEADLINE_S = 15.0  # health-check interval is 1 s: 503 comes long before this

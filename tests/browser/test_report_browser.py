@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from pytest_traefik_compat import report
-from tests.unit.test_report import BASES, META, assert_report_elements, sample_records
+from tests.helpers.report_samples import BASES, META, assert_report_elements, sample_records
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TIMEOUT_S = 90

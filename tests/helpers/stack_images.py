@@ -1,7 +1,7 @@
 """Cached image tags for tests that start a Stack by hand (no pytest run around it).
 
 The same requests as the suite makes for the sample's static build, so a warm
-cache builds nothing (see tests/integration/test_gateway.py).
+cache builds nothing (see tests/engine/test_gateway.py).
 """
 
 from __future__ import annotations

