@@ -1,0 +1,414 @@
+"""TLS probes that say *why*: the alert the server sent, the stage, the handshake alone.
+
+``probe_tls`` (clients.py) answers "did a request get through"; this module answers
+what a refusal was. Every outcome gets one class:
+
+- ``alert:<description>``: the server sent a TLS alert (``certificate_required``,
+  ``unknown_ca``, ``bad_certificate``, ``certificate_expired``,
+  ``unsupported_certificate``, ``protocol_version``, ``unrecognized_name``, ...),
+  read from the OpenSSL reason of the ``ssl.SSLError`` (``TLSV1_ALERT_UNKNOWN_CA``);
+- ``http:<status>``: the handshake and request went through and the server answered;
+- ``timeout``, ``reset``, ``eof`` (closed with no alert), ``connect``: no evidence of a
+  deliberate refusal;
+- ``client-verify``: *our* client refused the server's certificate; the server's
+  policy was never tested;
+- ``ssl:<reason>``: any other local TLS error.
+
+A check that expects a refusal asserts the specific ``alert:`` class; the classes of
+the third and fourth kinds are findings that fail it (:func:`is_evidence`).
+
+Timing: :func:`timed_handshake` times ``do_handshake`` alone (TCP connect before it,
+the request after it, neither counted) and records ``session_reused``; a series of
+full handshakes uses a fresh context per connection, so no session can be offered.
+Under TLS 1.3 the client finishes its handshake before the server has checked the
+client certificate, so a refusal of the certificate arrives at the first read
+(stage ``read``), never at ``handshake``.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+LOOPBACK = "127.0.0.1"
+DEFAULT_TIMEOUT_S = 5.0
+
+# Outcome classes that are not alerts or HTTP statuses.
+TIMEOUT = "timeout"
+RESET = "reset"
+EOF = "eof"
+CONNECT = "connect"
+CLIENT_VERIFY = "client-verify"
+# Stages.
+STAGE_CONNECT = "connect"
+STAGE_HANDSHAKE = "handshake"
+STAGE_READ = "read"
+STAGE_OK = "ok"
+
+ALERT_PREFIX = "alert:"
+HTTP_PREFIX = "http:"
+
+# OpenSSL spells alerts as <PROTO>_ALERT_<NAME> (SSLV3_ALERT_BAD_CERTIFICATE,
+# TLSV1_ALERT_UNKNOWN_CA, TLSV13_ALERT_CERTIFICATE_REQUIRED); unrecognized_name is
+# the one spelled TLSV1_UNRECOGNIZED_NAME.
+_ALERT_RE = re.compile(r"\b(?:SSLV3|TLSV1|TLSV13)_ALERT_([A-Z_]+)\b")
+_SPECIAL_ALERTS = {"TLSV1_UNRECOGNIZED_NAME": "unrecognized_name"}
+
+
+def alert(name: str) -> str:
+    """The outcome class of a TLS alert: ``alert("unknown_ca") == "alert:unknown_ca"``."""
+    return f"{ALERT_PREFIX}{name}"
+
+
+def http(status: int) -> str:
+    return f"{HTTP_PREFIX}{status}"
+
+
+def alert_of(error: BaseException) -> str | None:
+    """The alert description an ``ssl.SSLError`` carries (lower case), or None."""
+    texts = [str(getattr(error, "reason", "") or ""), str(error)]
+    for text in texts:
+        for special, name in _SPECIAL_ALERTS.items():
+            if special in text:
+                return name
+        match = _ALERT_RE.search(text)
+        if match:
+            return match.group(1).lower()
+    return None
+
+
+def classify_error(error: BaseException) -> str:
+    """One outcome class for an exception raised while connecting, handshaking or reading."""
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return CLIENT_VERIFY
+    if isinstance(error, ssl.SSLError):
+        name = alert_of(error)
+        if name is not None:
+            return alert(name)
+        if isinstance(error, (ssl.SSLEOFError, ssl.SSLZeroReturnError)):
+            return EOF
+        reason = str(getattr(error, "reason", "") or "").lower()
+        if "unexpected_eof" in reason:
+            return EOF
+        return f"ssl:{reason or type(error).__name__}"
+    if isinstance(error, (TimeoutError, socket.timeout)):
+        return TIMEOUT
+    if isinstance(error, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
+        return RESET
+    if isinstance(error, ConnectionRefusedError):
+        return CONNECT
+    return f"error:{type(error).__name__}"
+
+
+def is_alert(outcome: str) -> bool:
+    return outcome.startswith(ALERT_PREFIX)
+
+
+def is_evidence(outcome: str) -> bool:
+    """True for a deliberate answer of the server: a TLS alert or an HTTP status.
+
+    A timeout, a reset, an EOF, a refused connect or our own client rejecting the
+    server's certificate prove nothing about the server's policy.
+    """
+    return outcome.startswith((ALERT_PREFIX, HTTP_PREFIX))
+
+
+@dataclass
+class Outcome:
+    """One connection: where it ended, the class, and what was negotiated on the way."""
+
+    sni: str | None
+    outcome: str = ""
+    stage: str = ""
+    error: str | None = None
+    status: int | None = None
+    version: str | None = None
+    cipher: str | None = None
+    peer_subject: str | None = None
+    peer_serial: str | None = None
+    session_reused: bool | None = None
+    handshake_s: float | None = None
+    total_s: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    session: ssl.SSLSession | None = field(default=None, repr=False)
+
+    @property
+    def accepted(self) -> bool:
+        return self.stage == STAGE_OK
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("session", None)
+        data.pop("body", None)
+        data.pop("headers", None)
+        return data
+
+
+def _peer_name(der: bytes | None) -> tuple[str | None, str | None]:
+    if not der:
+        return None, None
+    try:
+        from cryptography import x509
+
+        cert = x509.load_der_x509_certificate(der)
+    except Exception:  # any parse problem leaves the fields empty
+        return None, None
+    return cert.subject.rfc4514_string(), format(cert.serial_number, "x")
+
+
+def _read_response(tls: ssl.SSLSocket, deadline: float, limit: int = 1 << 20) -> bytes:
+    """Read until the end of one HTTP/1.1 response (Content-Length or close), bounded."""
+    data = b""
+    while time.monotonic() < deadline and len(data) < limit:
+        tls.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            chunk = tls.recv(65536)
+        except ssl.SSLZeroReturnError:
+            break
+        if not chunk:
+            break
+        data += chunk
+        head, sep, body = data.partition(b"\r\n\r\n")
+        if sep:
+            match = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+            if match and len(body) >= int(match.group(1)):
+                break
+    if time.monotonic() >= deadline and not data:
+        raise TimeoutError("no response before the deadline")
+    return data
+
+
+def _parse_http(data: bytes, outcome: Outcome) -> None:
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    with suppress(IndexError, ValueError):
+        outcome.status = int(lines[0].split()[1])
+    for line in lines[1:]:
+        key, _, value = line.partition(":")
+        outcome.headers[key.strip().lower()] = value.strip()
+    outcome.body = body
+
+
+def timed_handshake(
+    port: int,
+    context: ssl.SSLContext,
+    *,
+    sni: str | None,
+    path: str = "/healthz",
+    host_header: str | None = None,
+    session: ssl.SSLSession | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    host: str = LOOPBACK,
+) -> Outcome:
+    """Connect, handshake (timed alone), send one GET, read the answer, classify.
+
+    ``session`` offers a saved session (a TLS 1.3 ticket) for resumption; the
+    returned ``.session`` is the one to offer next time (read after the response,
+    since TLS 1.3 tickets arrive after the handshake).
+    """
+    result = Outcome(sni=sni)
+    started = time.perf_counter()
+    deadline = time.monotonic() + timeout
+    try:
+        raw = socket.create_connection((host, port), timeout=timeout)
+    except OSError as error:
+        result.stage, result.error = STAGE_CONNECT, f"connect: {error}"
+        result.outcome = classify_error(error)
+        result.total_s = time.perf_counter() - started
+        return result
+    try:
+        tls = context.wrap_socket(
+            raw, server_hostname=sni, do_handshake_on_connect=False, session=session
+        )
+        try:
+            shake = time.perf_counter()
+            tls.do_handshake()
+            result.handshake_s = time.perf_counter() - shake
+        except (ssl.SSLError, OSError) as error:
+            result.stage, result.error = STAGE_HANDSHAKE, f"handshake: {error}"
+            result.outcome = classify_error(error)
+            return result
+        result.version = tls.version()
+        cipher = tls.cipher()
+        result.cipher = cipher[0] if cipher else None
+        result.session_reused = tls.session_reused
+        result.peer_subject, result.peer_serial = _peer_name(tls.getpeercert(binary_form=True))
+        request = (
+            f"GET {path} HTTP/1.1\r\nHost: {host_header or sni or host}\r\n"
+            "Connection: close\r\nUser-Agent: pytest-traefik-compat\r\n\r\n"
+        )
+        try:
+            tls.sendall(request.encode())
+            data = _read_response(tls, deadline)
+        except (ssl.SSLError, OSError) as error:
+            result.stage, result.error = STAGE_READ, f"read: {error}"
+            result.outcome = classify_error(error)
+            return result
+        if not data:
+            result.stage, result.error = STAGE_READ, "read: closed without a response or alert"
+            result.outcome = EOF
+            return result
+        _parse_http(data, result)
+        result.session = tls.session
+        result.stage = STAGE_OK
+        result.outcome = http(result.status) if result.status is not None else "http:?"
+        with suppress(OSError, ValueError):
+            tls.close()
+        return result
+    finally:
+        result.total_s = time.perf_counter() - started
+        with suppress(OSError):
+            raw.close()
+
+
+# ---------------------------------------------------------------- series
+
+
+@dataclass
+class HandshakeSeries:
+    """Timed handshakes of one kind (full or resumed), each checked on its own."""
+
+    kind: str  # "full" or "resumed"
+    attempts: int = 0
+    accepted: int = 0
+    seconds: list[float] = field(default_factory=list)  # handshake alone, accepted ones
+    reused: list[bool] = field(default_factory=list)
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def success_rate(self) -> float:
+        return self.accepted / self.attempts if self.attempts else 0.0
+
+    @property
+    def reused_count(self) -> int:
+        return sum(self.reused)
+
+    def add(self, outcome: Outcome, *, ok_status: int = 200) -> None:
+        self.attempts += 1
+        self.outcomes[outcome.outcome] = self.outcomes.get(outcome.outcome, 0) + 1
+        if outcome.accepted and outcome.status == ok_status and outcome.handshake_s is not None:
+            self.accepted += 1
+            self.seconds.append(outcome.handshake_s)
+            self.reused.append(bool(outcome.session_reused))
+
+
+def full_handshakes(
+    port: int,
+    context_factory: Callable[[], ssl.SSLContext],
+    *,
+    sni: str | None,
+    count: int,
+    path: str = "/healthz",
+    time_budget: float = 60.0,
+) -> HandshakeSeries:
+    """``count`` full handshakes: a fresh context each, no session offered (bounded)."""
+    series = HandshakeSeries("full")
+    deadline = time.monotonic() + time_budget
+    for _ in range(count):
+        if time.monotonic() > deadline:
+            break
+        series.add(timed_handshake(port, context_factory(), sni=sni, path=path))
+    return series
+
+
+def resumed_handshakes(
+    port: int,
+    context_factory: Callable[[], ssl.SSLContext],
+    *,
+    sni: str | None,
+    count: int,
+    path: str = "/healthz",
+    time_budget: float = 60.0,
+) -> tuple[HandshakeSeries, Outcome]:
+    """One full handshake to get a ticket, then ``count`` handshakes offering the
+    newest ticket (TLS 1.3 tickets are meant for one use). Returns the series and
+    the first, full connection. Whether the server resumed is ``series.reused``."""
+    context = context_factory()
+    first = timed_handshake(port, context, sni=sni, path=path)
+    series = HandshakeSeries("resumed")
+    session = first.session
+    deadline = time.monotonic() + time_budget
+    for _ in range(count):
+        if time.monotonic() > deadline or session is None:
+            break
+        outcome = timed_handshake(port, context, sni=sni, path=path, session=session)
+        series.add(outcome)
+        session = outcome.session or session
+    return series, first
+
+
+# ---------------------------------------------------------------- expectations
+
+# What Traefik (Go's crypto/tls server, RequireAndVerifyClientCert, minVersion TLS 1.3,
+# sniStrict) answers each bad client with, as seen with Traefik 3.7.15. Go maps an
+# x509.UnknownAuthorityError to unknown_ca, x509.Expired (which covers "not yet
+# valid" too) to certificate_expired and any other verification error (wrong EKU,
+# path length, name constraints) to bad_certificate.
+EXPECTED_REFUSALS: dict[str, str] = {
+    "no-certificate": alert("certificate_required"),
+    "unrelated-ca": alert("unknown_ca"),
+    "expired": alert("certificate_expired"),
+    "not-yet-valid": alert("certificate_expired"),
+    "server-auth-eku": alert("bad_certificate"),
+    "missing-intermediate": alert("unknown_ca"),
+    "tls12": alert("protocol_version"),
+    "no-sni": alert("unrecognized_name"),
+    "unknown-sni": alert("unrecognized_name"),
+}
+
+
+def refusal_findings(
+    outcomes: dict[str, Outcome], expected: dict[str, str] | None = None
+) -> list[str]:
+    """One line per case whose outcome is not the expected refusal class.
+
+    A timeout, reset, EOF or client-side verification failure is a finding even
+    where no class is expected: it is no evidence of a refusal. A case without an
+    expectation must at least be refused with an alert or a 4xx status.
+    """
+    expected = EXPECTED_REFUSALS if expected is None else expected
+    findings: list[str] = []
+    for case, outcome in outcomes.items():
+        want = expected.get(case)
+        got = outcome.outcome
+        if not is_evidence(got):
+            findings.append(
+                f"{case}: {got} at {outcome.stage or '?'} is no evidence of a refusal"
+                f" ({outcome.error or 'no error text'})"
+            )
+        elif want is not None and got != want:
+            findings.append(f"{case}: expected {want}, got {got} at {outcome.stage}")
+        elif want is None and outcome.accepted and (outcome.status or 0) < 400:
+            findings.append(f"{case}: let in with HTTP {outcome.status}")
+    return findings
+
+
+# ---------------------------------------------------------------- passTLSClientCert
+
+_INFO_FIELD_RE = re.compile(r'(\w+)="([^"]*)"')
+
+
+def forwarded_info_entries(info: str) -> list[dict[str, str]]:
+    """``X-Forwarded-Tls-Client-Cert-Info`` (already URL-unescaped) as one dict per
+    certificate, in the order sent. Traefik 3.7 writes one entry per certificate the
+    client sent, leaf first: ``Subject="...";SerialNumber="...",Subject="..."...``;
+    entries are separated by commas outside quotes, fields by semicolons."""
+    entries: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    for match in _INFO_FIELD_RE.finditer(info):
+        key, value = match.group(1), match.group(2)
+        gap = info[: match.start()].rstrip()
+        if current and (key in current or gap.endswith(",")):
+            entries.append(current)
+            current = {}
+        current[key] = value
+    if current:
+        entries.append(current)
+    return entries

