@@ -53,10 +53,20 @@ class Recipe:
     user: str = ""
     cmd: tuple[str, ...] = ()
     mmdebstrap_args: tuple[str, ...] = ()
+    # The Debian release the packages come from; "" means DEBIAN_SUITE (bookworm).
+    suite: str = ""
+
+    @property
+    def debian_suite(self) -> str:
+        return self.suite or DEBIAN_SUITE
 
     def digest(self, variant: str) -> str:
-        payload = {"schema": RECIPE_SCHEMA, "suite": DEBIAN_SUITE, "variant": variant}
-        payload.update(asdict(self))
+        payload = {"schema": RECIPE_SCHEMA, "suite": self.debian_suite, "variant": variant}
+        fields = asdict(self)
+        # Only the resolved suite counts, so recipes that predate the field keep
+        # their hash (and their cached images).
+        fields.pop("suite")
+        payload.update(fields)
         blob = json.dumps(payload, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()
 
@@ -78,6 +88,21 @@ class Variant:
     def local_tag(self) -> str:
         return f"pytest-traefik-compat/base-{self.name}:{self.recipe_hash[:16]}"
 
+
+_SLIM_MMDEBSTRAP_ARGS = (
+    "--variant=minbase",
+    # Merged /usr through the hook, as debian:12 does; otherwise apt
+    # satisfies it with usrmerge, which drags in the whole of perl.
+    "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
+    "--dpkgopt=path-exclude=/usr/share/doc/*",
+    "--dpkgopt=path-exclude=/usr/share/man/*",
+    "--dpkgopt=path-exclude=/usr/share/info/*",
+    "--dpkgopt=path-exclude=/usr/share/locale/*",
+    "--dpkgopt=path-include=/usr/share/locale/locale.alias",
+    "--dpkgopt=path-exclude=/usr/share/lintian/*",
+    '--aptopt=Acquire::Languages "none"',
+    '--customize-hook=rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*',
+)
 
 _DISTROLESS_FILES = (
     ("/etc/passwd", _PASSWD_DISTROLESS),
@@ -139,6 +164,36 @@ VARIANTS: dict[str, Variant] = {
                     "--dpkgopt=path-exclude=/usr/share/lintian/*",
                     '--aptopt=Acquire::Languages "none"',
                     '--customize-hook=rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*',
+                ),
+                cmd=("bash",),
+            ),
+        ),
+        Variant(
+            name="debian-11-slim",
+            summary="Debian 11 (bullseye) minbase: glibc 2.31, bash, tzdata; no CA bundle",
+            registry_ref="debian:11-slim",
+            provenance_note="local: Debian 11 (bullseye) minbase via mmdebstrap",
+            recipe=Recipe(
+                kind="mmdebstrap",
+                suite="bullseye",
+                # bullseye predates merged /usr by default: keep its own layout.
+                mmdebstrap_args=tuple(
+                    a for a in _SLIM_MMDEBSTRAP_ARGS if not a.startswith("--hook-dir")
+                ),
+                cmd=("bash",),
+            ),
+        ),
+        Variant(
+            name="debian-13-slim",
+            summary="Debian 13 (trixie) minbase: glibc 2.41, bash, tzdata; no CA bundle",
+            registry_ref="debian:13-slim",
+            provenance_note="local: Debian 13 (trixie) minbase via mmdebstrap",
+            recipe=Recipe(
+                kind="mmdebstrap",
+                suite="trixie",
+                # trixie's base-files merges /usr itself.
+                mmdebstrap_args=tuple(
+                    a for a in _SLIM_MMDEBSTRAP_ARGS if not a.startswith("--hook-dir")
                 ),
                 cmd=("bash",),
             ),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import posixpath
+import re
 import tarfile
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
@@ -27,6 +28,8 @@ _CAPTURE_PATHS = {
 }
 # Libraries whose content tells the libc version; only these basenames are read.
 _CAPTURE_BASENAMES = {"libc.so.6", "libc.so", "ld-musl-x86_64.so.1"}
+# glibc < 2.34 ships libc.so.6 as a symlink to libc-2.NN.so (bullseye: libc-2.31.so).
+_CAPTURE_PATTERN = re.compile(r"^libc-\d+\.\d+\.so$")
 _CAPTURE_LIMIT = 8 * 1024 * 1024
 _MAX_LINK_DEPTH = 40
 
@@ -143,7 +146,12 @@ def scan_tar(stream: io.RawIOBase | io.BufferedIOBase) -> ImageFiles:
                 files.entries[path] = Entry("dir", "", 0, member.mode)
             elif member.isfile():
                 files.entries[path] = Entry("file", "", member.size, member.mode)
-                wanted = path in _CAPTURE_PATHS or posixpath.basename(path) in _CAPTURE_BASENAMES
+                basename = posixpath.basename(path)
+                wanted = (
+                    path in _CAPTURE_PATHS
+                    or basename in _CAPTURE_BASENAMES
+                    or _CAPTURE_PATTERN.match(basename) is not None
+                )
                 if wanted and member.size <= _CAPTURE_LIMIT:
                     handle = archive.extractfile(member)
                     if handle is not None:

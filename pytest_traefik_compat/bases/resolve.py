@@ -27,7 +27,6 @@ from pytest_traefik_compat.bases.facts import DEFAULT_PATH, BaseFacts, BaseImage
 from pytest_traefik_compat.bases.files import ImageFiles, read_image_files
 from pytest_traefik_compat.catalogue import (
     CA_BUNDLE,
-    DEBIAN_SUITE,
     VARIANTS,
     Recipe,
     Variant,
@@ -35,7 +34,8 @@ from pytest_traefik_compat.catalogue import (
 from pytest_traefik_compat.errors import BuildError, CompatError
 from pytest_traefik_compat.settings import ImageSpec, Source
 
-FACTS_SCHEMA = 1
+# 2: glibc's version also read from libc-2.NN.so (glibc < 2.34 layouts).
+FACTS_SCHEMA = 2
 BUILD_TIMEOUT_S = 900
 _DROP_PREFIXES = ("usr/share/doc/", "usr/share/man/", "usr/share/lintian/", "usr/share/info/")
 
@@ -275,7 +275,7 @@ class BaseImages:
                         "mmdebstrap",
                         "--quiet",
                         *recipe.mmdebstrap_args,
-                        DEBIAN_SUITE,
+                        recipe.debian_suite,
                         str(context / "rootfs.tar"),
                         _host_mirror(),
                     ]
@@ -283,7 +283,8 @@ class BaseImages:
             elif recipe.kind == "debs":
                 rootfs = context / "rootfs"
                 rootfs.mkdir()
-                packages = _assemble_debs(recipe, rootfs, self.cache_dir / "debs" / DEBIAN_SUITE)
+                debs_cache = self.cache_dir / "debs" / recipe.debian_suite
+                packages = _assemble_debs(recipe, rootfs, debs_cache)
                 _tar_rootfs(rootfs, context / "rootfs.tar", recipe)
                 shutil.rmtree(rootfs)
             (context / "Dockerfile").write_text(_dockerfile(recipe, has_rootfs))

@@ -29,7 +29,10 @@ pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestAssertRewriteWarni
 
 # Subprocess runs that must end at once; generous for a loaded 2-core CI machine.
 RUN_TIMEOUT_S = 60
-VALID = "alpine, debian-slim, distroless, distroless-base, scratch or name=image:ref"
+VALID = (
+    "alpine, debian-slim, debian-11-slim, debian-13-slim, distroless, distroless-base, "
+    "scratch or name=image:ref"
+)
 # Refused at argument parsing: pytest's usage error, on stderr.
 OPTION_CASES = [
     pytest.param(

@@ -14,7 +14,8 @@ def test_unknown_image_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines(
         [
             "*error: argument --traefik-images: unknown image 'nope'; valid: alpine, "
-            "debian-slim, distroless, distroless-base, scratch or name=image:ref"
+            "debian-slim, debian-11-slim, debian-13-slim, distroless, distroless-base, "
+            "scratch or name=image:ref"
         ]
     )
 

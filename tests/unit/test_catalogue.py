@@ -15,7 +15,15 @@ from pytest_traefik_compat.catalogue import (
 
 
 def test_catalogue_has_the_documented_variants() -> None:
-    assert VARIANT_NAMES == ("alpine", "debian-slim", "distroless", "distroless-base", "scratch")
+    assert VARIANT_NAMES == (
+        "alpine",
+        "debian-slim",
+        "debian-11-slim",
+        "debian-13-slim",
+        "distroless",
+        "distroless-base",
+        "scratch",
+    )
     assert DEFAULT_VARIANTS == ("alpine", "debian-slim", "distroless")
 
 
@@ -24,6 +32,8 @@ def test_catalogue_has_the_documented_variants() -> None:
     [
         ("alpine", "alpine:3.21"),
         ("debian-slim", "debian:12-slim"),
+        ("debian-11-slim", "debian:11-slim"),
+        ("debian-13-slim", "debian:13-slim"),
         ("distroless", "gcr.io/distroless/static-debian12:nonroot"),
         ("distroless-base", "gcr.io/distroless/base-debian12:nonroot"),
         ("scratch", "scratch"),
@@ -66,3 +76,14 @@ def test_alpine_provenance_says_it_is_not_alpine() -> None:
 def test_distroless_runs_as_nonroot() -> None:
     assert VARIANTS["distroless"].recipe.user == "65532:65532"
     assert "nonroot:x:65532" in dict(VARIANTS["distroless"].recipe.files)["/etc/passwd"]
+
+
+def test_debian_generations_name_their_suite_and_keep_older_hashes() -> None:
+    assert VARIANTS["debian-11-slim"].recipe.debian_suite == "bullseye"
+    assert VARIANTS["debian-13-slim"].recipe.debian_suite == "trixie"
+    assert VARIANTS["debian-slim"].recipe.debian_suite == "bookworm"
+    # The suite is part of the hash...
+    slim = VARIANTS["debian-slim"].recipe
+    assert dataclasses.replace(slim, suite="trixie").digest("x") != slim.digest("x")
+    # ...and spelling out the default changes nothing (cached images stay valid).
+    assert dataclasses.replace(slim, suite="bookworm").digest("x") == slim.digest("x")

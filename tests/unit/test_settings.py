@@ -50,7 +50,10 @@ def test_bad_image_lists_name_the_fix(value: str, message: str) -> None:
     assert message in text
     assert "\n" not in text
     if "built-in" not in message and "duplicate" not in message:
-        assert "alpine, debian-slim, distroless, distroless-base, scratch" in text
+        assert (
+            "alpine, debian-slim, debian-11-slim, debian-13-slim, distroless, "
+            "distroless-base, scratch"
+        ) in text
 
 
 def test_source_values() -> None:
