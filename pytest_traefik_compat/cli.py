@@ -227,6 +227,14 @@ def cmd_merge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lint_traefik(args: argparse.Namespace) -> int:
+    from pytest_traefik_compat.gateway.lint import lint_command
+
+    text, code = lint_command(args.files, args.format)
+    sys.stdout.write(text)
+    return code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pytest_traefik_compat")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -260,6 +268,13 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("shards", nargs="+", metavar="SHARD.json")
     merge.add_argument("-o", "--output", default="compat-report", metavar="DIR")
     merge.set_defaults(func=cmd_merge)
+    lint = sub.add_parser(
+        "lint-traefik",
+        help="find the mTLS traps in your Traefik config (static and dynamic, YAML or TOML)",
+    )
+    lint.add_argument("files", nargs="+", metavar="FILE", help="files or directories")
+    lint.add_argument("--format", choices=("text", "json"), default="text")
+    lint.set_defaults(func=cmd_lint_traefik)
     return parser
 
 

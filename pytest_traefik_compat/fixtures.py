@@ -264,3 +264,21 @@ def traefik_gateway(
     yield start_gateway
     for gateway in gateways:
         gateway.close()
+
+
+@pytest.fixture
+def traefik_lint() -> Callable[..., list[Any]]:
+    """Lint your own Traefik config for the mTLS traps: ``traefik_lint(paths)`` returns
+    the findings (each with ``file``, ``router``, ``why``, ``fix``, ``code``; ``line()``
+    for a readable line). Paths are static and dynamic files, YAML or TOML, or
+    directories of them. ``assert not traefik_lint(["traefik.yml", "dynamic/"])``.
+    """
+    from pytest_traefik_compat.gateway.lint import lint_paths
+
+    def lint(paths: Sequence[str | Path] | str | Path) -> list[Any]:
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        with clear_errors():
+            return list(lint_paths(paths))
+
+    return lint

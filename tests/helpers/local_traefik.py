@@ -217,7 +217,10 @@ def run_traefik(
                 errors = t.config_errors(gateway.log())
                 assert not errors, errors
             with suppress(OSError, ValueError):
-                if wanted <= {str(r.get("name")) for r in gateway.routers()}:
+                # A router Traefik splits per entry point is listed as
+                # "<entrypoint>-<state>-<name>@file" (e.g. websecure-conflicted-a@file).
+                names = [str(r.get("name")) for r in gateway.routers()]
+                if all(any(n == w or n.endswith(f"-{w}") for n in names) for w in wanted):
                     break
             assert time.monotonic() < deadline, f"routers not loaded: {gateway.log()}"
             time.sleep(0.05)
