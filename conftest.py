@@ -1,6 +1,8 @@
-"""Top-level conftest: pytester for the plugin's own tests.
+"""Top-level conftest, deliberately empty.
 
-The plugin itself arrives through its pytest11 entry point (``pip install -e .``).
+The plugin arrives through its pytest11 entry point (``pip install -e .``); pytester
+is loaded by ``-p pytester`` in pyproject's addopts. No ``pytest_plugins`` here: with
+an editable install, ``--traefik-suite`` in another directory collects
+``pytest_traefik_compat/suite`` from this checkout, and pytest refuses
+``pytest_plugins`` in a conftest that is not at the top of *that* run.
 """
-
-pytest_plugins = ["pytester"]

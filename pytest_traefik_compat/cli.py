@@ -233,6 +233,14 @@ def cmd_lint_traefik(args: argparse.Namespace) -> int:
     text, code = lint_command(args.files, args.format)
     sys.stdout.write(text)
     return code
+def cmd_diff(args: argparse.Namespace) -> int:
+    from pytest_traefik_compat.report.diff import diff_command
+
+    text, code = diff_command(Path(args.baseline), Path(args.current), args.format)
+    sys.stdout.write(text)
+    return code
+
+
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -274,6 +282,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lint.add_argument("files", nargs="+", metavar="FILE", help="files or directories")
     lint.add_argument("--format", choices=("text", "json"), default="text")
+    diff = sub.add_parser(
+        "diff", help="what changed between two report.json files (exit 1 on a regression)"
+    )
+    diff.add_argument("baseline", metavar="BASE.json")
+    diff.add_argument("current", metavar="NEW.json")
+    diff.add_argument("--format", choices=("text", "md", "json"), default="text")
+    diff.set_defaults(func=cmd_diff)
     lint.set_defaults(func=cmd_lint_traefik)
     return parser
 

@@ -99,6 +99,50 @@ def pytest_configure(config: pytest.Config) -> None:
         "traefik_bases(*names, linkages=None, requires=None): run this test only on the "
         "named bases / linkages, or only where a base fact holds (e.g. requires='shell')",
     )
+    group.addoption(
+        "--traefik-suite",
+        dest="traefik_suite",
+        action="store_const",
+        const=True,
+        default=None,
+        help="add the built-in compatibility matrix to this run, next to your own tests "
+        "(env PYTEST_TRAEFIK_SUITE, ini traefik_suite = true)",
+    )
+    group.addoption(
+        "--traefik-baseline",
+        dest="traefik_baseline",
+        type=Path,
+        default=None,
+        metavar="BASE.json",
+        help="compare this run with an earlier report.json: regressions fail the run, "
+        "one line each; diff.md/diff.json go next to the report",
+    )
+    group.addoption(
+        "--traefik-registry-mirror",
+        dest="traefik_registry_mirror",
+        type=opts.parse_mirror,
+        default=None,
+        metavar="HOST:PORT",
+        help="registry mode: pull docker.io/library/X as HOST:PORT/library/X and "
+        "gcr.io/distroless/X as HOST:PORT/distroless/X (a pull-through cache)",
+    )
+    group.addoption(
+        "--traefik-lock",
+        dest="traefik_lock",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="registry mode: write the pulled digests to FILE, or, when it exists, pull "
+        "exactly those digests and report tags that moved",
+    )
+    group.addoption(
+        "--traefik-lock-strict",
+        dest="traefik_lock_strict",
+        action="store_const",
+        const=True,
+        default=None,
+        help="with --traefik-lock: a tag whose digest moved fails the run",
+    )
     cli: dict[str, Any] = {dest: getattr(config.option, dest, None) for dest in opts.OPTION_SOURCES}
     try:
         resolved = opts.resolve(
@@ -122,6 +166,15 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if BASE_FIXTURE not in metafunc.fixturenames:
         return
+    if resolved.suite:
+        _add_builtin_suite(config)
+    if resolved.baseline is not None and not hasattr(config, "workerinput"):
+        from pytest_traefik_compat.baseline import BASELINE_PLUGIN_NAME, BaselineHooks
+
+        config.pluginmanager.register(
+            BaselineHooks(resolved.baseline, resolved.report_dir, compat.records),
+            BASELINE_PLUGIN_NAME,
+        )
     resolved = metafunc.config.stash[settings_key]
     specs = list(resolved.images)
     if not specs:
@@ -150,4 +203,18 @@ def _check_writable(directory: Path, what: str, option: str) -> None:
         raise pytest.UsageError(
             f"cannot write {what} to {directory}: {error.strerror or error}; "
             f"choose a writable directory with {option}"
+def _add_builtin_suite(config: pytest.Config) -> None:
+    """--traefik-suite: collect the built-in matrix next to the user's own tests."""
+    from pytest_traefik_compat import suite
+
+    suite_dir = Path(suite.__file__).resolve().parent
+    for arg in config.args:
+        path = Path(arg.split("::")[0])
+        if not path.is_absolute():
+            path = config.invocation_params.dir / path
+        if path.exists() and (path.resolve() == suite_dir or suite_dir in path.resolve().parents):
+            return  # already asked for
+    config.args.append(str(suite_dir))
+
+
         ) from None

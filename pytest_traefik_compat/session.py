@@ -36,11 +36,16 @@ KEPT_OUTPUT = "traefik_compat_kept"
 
 
 def sample_apps_dir() -> Path:
-    """The Go samples: next to the package in a checkout, or where the env says."""
+    """The Go samples: where the env says, inside the installed package (a wheel ships
+    them, see setup.py), or next to the package in a checkout."""
     override = os.environ.get("PYTEST_TRAEFIK_SAMPLE_APPS")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parent.parent / "sample_apps"
+    here = Path(__file__).resolve().parent
+    shipped = here / "sample_apps"
+    if (shipped / "service" / "go.mod").is_file():
+        return shipped
+    return here.parent / "sample_apps"
 
 
 class CompatSession:

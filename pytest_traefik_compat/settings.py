@@ -127,6 +127,33 @@ class Settings:
     """Everything a run was asked for, resolved once."""
 
     images: tuple[ImageSpec, ...] = ()
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
+
+
+def parse_bool(value: str) -> bool:
+    """ini/env flags: 1/true/yes/on or 0/false/no/off."""
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
+
+
+_MIRROR = re.compile(r"^[A-Za-z0-9.-]+(?::[0-9]{1,5})?$")
+
+
+def parse_mirror(value: str) -> str:
+    """A registry mirror as HOST[:PORT] (no scheme, no path)."""
+    cleaned = value.strip().removeprefix("http://").removeprefix("https://").rstrip("/")
+    if not _MIRROR.match(cleaned):
+        raise argparse.ArgumentTypeError(
+            f"registry mirror must be HOST[:PORT] (e.g. 127.0.0.1:5000), got {value!r}"
+        )
+    return cleaned
+
+
     source: Source = "local"
     samples: int = 5
     handshakes: int = 100
@@ -145,6 +172,12 @@ OPTION_SOURCES: dict[str, tuple[str, str, Callable[[str], object]]] = {
     "traefik_images": ("PYTEST_TRAEFIK_IMAGES", "traefik_images", parse_images),
     "traefik_source": ("PYTEST_TRAEFIK_SOURCE", "traefik_source", parse_source),
     "traefik_samples": ("PYTEST_TRAEFIK_SAMPLES", "traefik_samples", parse_samples),
+    # Issue 15: the built-in matrix added to a user's run, baseline diff, registry pins.
+    suite: bool = False
+    baseline: Path | None = None
+    registry_mirror: str | None = None
+    lock: Path | None = None
+    lock_strict: bool = False
     "traefik_handshakes": (
         "PYTEST_TRAEFIK_HANDSHAKES",
         "traefik_handshakes",
@@ -169,6 +202,15 @@ def resolve(
     """
     values: dict[str, object] = {}
     for dest, (env_name, ini_key, convert) in OPTION_SOURCES.items():
+    "traefik_suite": ("PYTEST_TRAEFIK_SUITE", "traefik_suite", parse_bool),
+    "traefik_baseline": ("PYTEST_TRAEFIK_BASELINE", "traefik_baseline", Path),
+    "traefik_registry_mirror": (
+        "PYTEST_TRAEFIK_REGISTRY_MIRROR",
+        "traefik_registry_mirror",
+        parse_mirror,
+    ),
+    "traefik_lock": ("PYTEST_TRAEFIK_LOCK", "traefik_lock", Path),
+    "traefik_lock_strict": ("PYTEST_TRAEFIK_LOCK_STRICT", "traefik_lock_strict", parse_bool),
         value = cli.get(dest)
         if value is None:
             raw = environ.get(env_name) or ini(ini_key)
