@@ -89,16 +89,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="keep the containers of failed tests for debugging (prints how to remove them)",
     )
-    for dest, (_env, ini_key, _convert) in opts.OPTION_SOURCES.items():
-        parser.addini(ini_key, help=f"default for --{dest.replace('_', '-')}", default="")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "traefik_bases(*names, linkages=None, requires=None): run this test only on the "
-        "named bases / linkages, or only where a base fact holds (e.g. requires='shell')",
-    )
     group.addoption(
         "--traefik-suite",
         dest="traefik_suite",
@@ -143,6 +133,16 @@ def pytest_configure(config: pytest.Config) -> None:
         default=None,
         help="with --traefik-lock: a tag whose digest moved fails the run",
     )
+    for dest, (_env, ini_key, _convert) in opts.OPTION_SOURCES.items():
+        parser.addini(ini_key, help=f"default for --{dest.replace('_', '-')}", default="")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "traefik_bases(*names, linkages=None, requires=None): run this test only on the "
+        "named bases / linkages, or only where a base fact holds (e.g. requires='shell')",
+    )
     cli: dict[str, Any] = {dest: getattr(config.option, dest, None) for dest in opts.OPTION_SOURCES}
     try:
         resolved = opts.resolve(
@@ -156,6 +156,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[settings_key] = resolved
     compat = CompatSession(config, resolved)
     config.pluginmanager.register(compat, SESSION_PLUGIN_NAME)
+    if resolved.suite:
+        _add_builtin_suite(config)
+    if resolved.baseline is not None and not hasattr(config, "workerinput"):
+        from pytest_traefik_compat.baseline import BASELINE_PLUGIN_NAME, BaselineHooks
+
+        config.pluginmanager.register(
+            BaselineHooks(resolved.baseline, resolved.report_dir, compat.records),
+            BASELINE_PLUGIN_NAME,
+        )
     if config.pluginmanager.hasplugin("xdist"):
         # Imported only here: the module imports xdist, whose hooks exist only with it.
         from pytest_traefik_compat.xdist import XdistHooks
@@ -166,15 +175,6 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if BASE_FIXTURE not in metafunc.fixturenames:
         return
-    if resolved.suite:
-        _add_builtin_suite(config)
-    if resolved.baseline is not None and not hasattr(config, "workerinput"):
-        from pytest_traefik_compat.baseline import BASELINE_PLUGIN_NAME, BaselineHooks
-
-        config.pluginmanager.register(
-            BaselineHooks(resolved.baseline, resolved.report_dir, compat.records),
-            BASELINE_PLUGIN_NAME,
-        )
     resolved = metafunc.config.stash[settings_key]
     specs = list(resolved.images)
     if not specs:
@@ -193,16 +193,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     )
 
 
-def _check_writable(directory: Path, what: str, option: str) -> None:
-    """Fail at the start, not after a long run, when a directory cannot be written."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-check-"):
-            pass
-    except OSError as error:
-        raise pytest.UsageError(
-            f"cannot write {what} to {directory}: {error.strerror or error}; "
-            f"choose a writable directory with {option}"
 def _add_builtin_suite(config: pytest.Config) -> None:
     """--traefik-suite: collect the built-in matrix next to the user's own tests."""
     from pytest_traefik_compat import suite
@@ -217,4 +207,14 @@ def _add_builtin_suite(config: pytest.Config) -> None:
     config.args.append(str(suite_dir))
 
 
+def _check_writable(directory: Path, what: str, option: str) -> None:
+    """Fail at the start, not after a long run, when a directory cannot be written."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-check-"):
+            pass
+    except OSError as error:
+        raise pytest.UsageError(
+            f"cannot write {what} to {directory}: {error.strerror or error}; "
+            f"choose a writable directory with {option}"
         ) from None

@@ -117,16 +117,6 @@ parse_samples = bounded_int("samples", *SAMPLES_RANGE)
 parse_handshakes = bounded_int("handshakes", *HANDSHAKES_RANGE)
 
 
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "pytest-traefik-compat"
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything a run was asked for, resolved once."""
-
-    images: tuple[ImageSpec, ...] = ()
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 
@@ -154,12 +144,28 @@ def parse_mirror(value: str) -> str:
     return cleaned
 
 
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pytest-traefik-compat"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run was asked for, resolved once."""
+
+    images: tuple[ImageSpec, ...] = ()
     source: Source = "local"
     samples: int = 5
     handshakes: int = 100
     report_dir: Path = Path("compat-report")
     keep: bool = False
     cache_dir: Path = field(default_factory=default_cache_dir)
+    # Issue 15: the built-in matrix added to a user's run, baseline diff, registry pins.
+    suite: bool = False
+    baseline: Path | None = None
+    registry_mirror: str | None = None
+    lock: Path | None = None
+    lock_strict: bool = False
 
     @property
     def enabled(self) -> bool:
@@ -172,12 +178,6 @@ OPTION_SOURCES: dict[str, tuple[str, str, Callable[[str], object]]] = {
     "traefik_images": ("PYTEST_TRAEFIK_IMAGES", "traefik_images", parse_images),
     "traefik_source": ("PYTEST_TRAEFIK_SOURCE", "traefik_source", parse_source),
     "traefik_samples": ("PYTEST_TRAEFIK_SAMPLES", "traefik_samples", parse_samples),
-    # Issue 15: the built-in matrix added to a user's run, baseline diff, registry pins.
-    suite: bool = False
-    baseline: Path | None = None
-    registry_mirror: str | None = None
-    lock: Path | None = None
-    lock_strict: bool = False
     "traefik_handshakes": (
         "PYTEST_TRAEFIK_HANDSHAKES",
         "traefik_handshakes",
@@ -185,6 +185,15 @@ OPTION_SOURCES: dict[str, tuple[str, str, Callable[[str], object]]] = {
     ),
     "traefik_report_dir": ("PYTEST_TRAEFIK_REPORT_DIR", "traefik_report_dir", Path),
     "traefik_cache_dir": ("PYTEST_TRAEFIK_CACHE_DIR", "traefik_cache_dir", Path),
+    "traefik_suite": ("PYTEST_TRAEFIK_SUITE", "traefik_suite", parse_bool),
+    "traefik_baseline": ("PYTEST_TRAEFIK_BASELINE", "traefik_baseline", Path),
+    "traefik_registry_mirror": (
+        "PYTEST_TRAEFIK_REGISTRY_MIRROR",
+        "traefik_registry_mirror",
+        parse_mirror,
+    ),
+    "traefik_lock": ("PYTEST_TRAEFIK_LOCK", "traefik_lock", Path),
+    "traefik_lock_strict": ("PYTEST_TRAEFIK_LOCK_STRICT", "traefik_lock_strict", parse_bool),
 }
 
 
@@ -202,15 +211,6 @@ def resolve(
     """
     values: dict[str, object] = {}
     for dest, (env_name, ini_key, convert) in OPTION_SOURCES.items():
-    "traefik_suite": ("PYTEST_TRAEFIK_SUITE", "traefik_suite", parse_bool),
-    "traefik_baseline": ("PYTEST_TRAEFIK_BASELINE", "traefik_baseline", Path),
-    "traefik_registry_mirror": (
-        "PYTEST_TRAEFIK_REGISTRY_MIRROR",
-        "traefik_registry_mirror",
-        parse_mirror,
-    ),
-    "traefik_lock": ("PYTEST_TRAEFIK_LOCK", "traefik_lock", Path),
-    "traefik_lock_strict": ("PYTEST_TRAEFIK_LOCK_STRICT", "traefik_lock_strict", parse_bool),
         value = cli.get(dest)
         if value is None:
             raw = environ.get(env_name) or ini(ini_key)
