@@ -112,11 +112,16 @@ def doctor_checks(cache_dir: Path) -> list[Check]:
     checks: list[Check] = []
     try:
         info = engine.client().info()
+        used = engine.engine_info()
         checks.append(
             Check(
                 "docker engine",
                 True,
-                f"{info.get('ServerVersion')} storage={info.get('Driver')}",
+                f"{used['kind']} {used['version']} (API {used['api_version']}) at "
+                f"{used['address']} [{used['source']}{', TLS' if used['tls'] == 'yes' else ''}]"
+                f"; ports published on {used['publish_address']}, reached at {used['host']} "
+                f"({used['host_source']}); storage={info.get('Driver')} "
+                f"runtime={info.get('DefaultRuntime', '?')}",
             )
         )
     except CompatError as error:
@@ -125,7 +130,8 @@ def doctor_checks(cache_dir: Path) -> list[Check]:
                 "docker engine",
                 False,
                 str(error),
-                "make setup (installs docker.io, starts dockerd)",
+                "make setup (installs docker.io, starts dockerd), or point DOCKER_HOST at "
+                "a running engine",
             )
         )
     # The builder's own lookup (PYTEST_TRAEFIK_GO, PATH, /usr/local/go): the doctor

@@ -66,6 +66,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"{opts.HANDSHAKES_RANGE[1]}, default 100)",
     )
     group.addoption(
+        "--traefik-engine-host",
+        dest="traefik_engine_host",
+        type=opts.parse_engine_host,
+        default=None,
+        metavar="HOST",
+        help="address that reaches the ports the engine publishes (default: the "
+        "engine's address from DOCKER_HOST or the docker context, 127.0.0.1 for a "
+        "local socket; env PYTEST_TRAEFIK_ENGINE_HOST, ini traefik_engine_host)",
+    )
+    group.addoption(
         "--traefik-report-dir",
         dest="traefik_report_dir",
         type=Path,

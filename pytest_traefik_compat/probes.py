@@ -19,6 +19,7 @@ import docker.errors
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from pytest_traefik_compat import engine
 from pytest_traefik_compat.gateway.clients import TlsProbe, probe_tls
 
 POLL_S = 0.02
@@ -187,6 +188,7 @@ def wait_health_status(
 
     def check() -> bool:
         nonlocal status
+        engine.drive_health(container)  # Podman without systemd: nothing runs the check
         container.reload()
         status = ((container.attrs.get("State") or {}).get("Health") or {}).get("Status")
         return status == wanted

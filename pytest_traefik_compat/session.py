@@ -54,6 +54,8 @@ class CompatSession:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.config = config
         self.settings = settings
+        # --traefik-engine-host reaches the engine module before its first client.
+        engine.set_host_override(settings.engine_host)
         self.started = time.monotonic()
         self.records: list[Record] = []
         self._bases: dict[str, BaseImage] = {}
@@ -221,6 +223,8 @@ class CompatSession:
             "command_line": list(self.config.invocation_params.args),
             "versions": self.versions,
         }
+        with contextlib.suppress(CompatError):
+            meta["engine"] = self.engine_meta()
         started = time.monotonic()
         try:
             self.report_paths = report.write_reports(
@@ -231,9 +235,24 @@ class CompatSession:
             return
         self.report_seconds = time.monotonic() - started
 
+    def engine_meta(self) -> dict[str, Any]:
+        """The engine this run used (kind, version, address, how ports were reached)."""
+        info: dict[str, Any] = dict(engine.engine_info())
+        differences = engine.engine_differences()
+        if differences:
+            info["differences"] = differences
+        return info
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.settings.enabled or is_xdist_worker(self.config):
             return
+        with contextlib.suppress(CompatError):
+            if self.records:
+                info = engine.engine_info()
+                terminalreporter.write_line(
+                    f"engine: {info['kind']} {info['version']} at {info['address']} "
+                    f"(ports published on {info['publish_address']}, reached at {info['host']})"
+                )
         if self.records:
             terminalreporter.section("traefik-compat")
             for line in report.terminal_tables(self.records, bases=self.base_names):

@@ -93,6 +93,16 @@ def parse_source(value: str) -> Source:
     return value
 
 
+def parse_engine_host(value: str) -> str:
+    """--traefik-engine-host: the address that reaches the engine's published ports."""
+    from pytest_traefik_compat.engine.resolve import parse_engine_host as parse
+
+    try:
+        return parse(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def bounded_int(name: str, low: int, high: int) -> Callable[[str], int]:
     """An argparse converter accepting integers in [low, high]."""
 
@@ -155,6 +165,8 @@ class Settings:
 
     images: tuple[ImageSpec, ...] = ()
     source: Source = "local"
+    # Where published ports are reached (default: the engine's own address).
+    engine_host: str | None = None
     samples: int = 5
     handshakes: int = 100
     report_dir: Path = Path("compat-report")
@@ -176,6 +188,11 @@ class Settings:
 # option dest -> (environment variable, ini key, converter)
 OPTION_SOURCES: dict[str, tuple[str, str, Callable[[str], object]]] = {
     "traefik_images": ("PYTEST_TRAEFIK_IMAGES", "traefik_images", parse_images),
+    "traefik_engine_host": (
+        "PYTEST_TRAEFIK_ENGINE_HOST",
+        "traefik_engine_host",
+        parse_engine_host,
+    ),
     "traefik_source": ("PYTEST_TRAEFIK_SOURCE", "traefik_source", parse_source),
     "traefik_samples": ("PYTEST_TRAEFIK_SAMPLES", "traefik_samples", parse_samples),
     "traefik_handshakes": (

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from pytest_traefik_compat.engine.build import build_image, check_from_lines_present
 from pytest_traefik_compat.engine.cleanup import CleanupReport, KeptRuns, remove_resources
-from pytest_traefik_compat.engine.client import client, image_exists
+from pytest_traefik_compat.engine.client import (
+    client,
+    engine_address,
+    engine_host,
+    engine_info,
+    image_exists,
+    is_podman,
+    publish_host,
+    reset,
+    target,
+)
 from pytest_traefik_compat.engine.containers import (
     HARDENING,
     LOOPBACK,
@@ -37,6 +47,9 @@ from pytest_traefik_compat.engine.labels import (
     RunIdentity,
     new_run_id,
 )
+from pytest_traefik_compat.engine.podman import differences as engine_differences
+from pytest_traefik_compat.engine.podman import drive_health
+from pytest_traefik_compat.engine.resolve import EngineTarget, parse_engine_host, set_host_override
 
 __all__ = [
     "HARDENING",
@@ -50,24 +63,36 @@ __all__ = [
     "LABEL_STACK",
     "LOOPBACK",
     "CleanupReport",
+    "EngineTarget",
     "KeptRuns",
     "RunIdentity",
     "build_image",
     "check_from_lines_present",
     "client",
     "create_network",
+    "drive_health",
+    "engine_address",
+    "engine_differences",
+    "engine_host",
+    "engine_info",
     "exit_summary",
     "host_ports",
     "image_exists",
     "inspect",
+    "is_podman",
     "iter_log_tail",
     "log_tail",
     "new_run_id",
+    "parse_engine_host",
     "pid",
+    "publish_host",
     "remove",
     "remove_network",
     "remove_resources",
     "require_image",
+    "reset",
     "run_container",
+    "set_host_override",
     "state",
+    "target",
 ]

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import suppress
 
 import docker
 import docker.errors
 from docker import DockerClient
 
+from pytest_traefik_compat.engine import resolve as _resolve
 from pytest_traefik_compat.errors import CompatError
 
 MIN_API_VERSION = (1, 41)  # Docker Engine 20.10
@@ -19,10 +21,59 @@ CONNECT_TIMEOUT_S = 10
 REQUEST_TIMEOUT_S = 120
 
 _client: DockerClient | None = None
+_target: _resolve.EngineTarget | None = None
+_version: dict[str, object] = {}
+
+
+def target() -> _resolve.EngineTarget:
+    """The resolved engine of this process (DOCKER_HOST, context or default socket)."""
+    global _target
+    if _target is None:
+        _target = _resolve.resolve()
+    return _target
+
+
+def engine_host() -> str:
+    """The address clients and probes use to reach ports published by the engine."""
+    return target().connect_host
+
+
+def engine_address() -> str:
+    """:func:`engine_host` ready for a URL or ``host:port`` (IPv6 in brackets)."""
+    return _resolve.url_host(engine_host())
+
+
+def publish_host() -> str:
+    """The address on the engine host that published ports bind to."""
+    return target().publish_host
+
+
+def reset() -> None:
+    """Forget the cached client and target (after DOCKER_HOST or the override changed)."""
+    global _client, _target
+    if _client is not None:
+        with suppress(Exception):
+            _client.close()
+    _client, _target = None, None
+    _version.clear()
 
 
 def _describe_host() -> str:
-    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    return target().address
+
+
+def _connect(resolved: _resolve.EngineTarget) -> DockerClient:
+    if resolved.context_tls is not None:
+        return DockerClient(
+            base_url=resolved.url, tls=resolved.context_tls, timeout=CONNECT_TIMEOUT_S
+        )
+    environment = dict(os.environ)
+    environment["DOCKER_HOST"] = resolved.url
+    return docker.from_env(
+        environment=environment,
+        timeout=CONNECT_TIMEOUT_S,
+        use_ssh_client=resolved.scheme == "ssh",
+    )
 
 
 def client() -> DockerClient:
@@ -30,14 +81,18 @@ def client() -> DockerClient:
     global _client
     if _client is not None:
         return _client
+    resolved = target()
     try:
-        candidate = docker.from_env(timeout=CONNECT_TIMEOUT_S)
+        candidate = _connect(resolved)
         version = candidate.version()
-    except docker.errors.DockerException as error:
+    except (docker.errors.DockerException, OSError, ValueError) as error:
+        fix = (
+            "start one (`make setup` installs docker.io and starts dockerd) or fix DOCKER_HOST"
+            if resolved.scheme == "unix"
+            else f"check that the engine listens there and is reachable ({resolved.source})"
+        )
         raise CompatError(
-            f"no Docker engine answers at {_describe_host()}: start one "
-            "(`make setup` installs docker.io and starts dockerd) or fix DOCKER_HOST "
-            f"({_short(error)})"
+            f"no Docker engine answers at {resolved.address}: {fix} ({_short(error)})"
         ) from None
     api = tuple(int(part) for part in str(version.get("ApiVersion", "0.0")).split(".")[:2])
     if api < MIN_API_VERSION:
@@ -46,8 +101,42 @@ def client() -> DockerClient:
             f"too old: need API >= {'.'.join(map(str, MIN_API_VERSION))} (Engine 20.10+)"
         )
     candidate.api.timeout = REQUEST_TIMEOUT_S
+    _version.update(version)
     _client = candidate
     return _client
+
+
+def engine_kind(version: dict[str, object] | None = None) -> str:
+    """'podman' or 'docker', from the engine's version answer (as testcontainers does)."""
+    answer = version if version is not None else _version
+    platform = answer.get("Platform") or {}
+    names = [str(platform.get("Name", "")) if isinstance(platform, dict) else ""]
+    components = answer.get("Components") or []
+    if isinstance(components, list):
+        names += [str(c.get("Name", "")) for c in components if isinstance(c, dict)]
+    return "podman" if any("podman" in name.lower() for name in names) else "docker"
+
+
+def is_podman() -> bool:
+    client()
+    return engine_kind() == "podman"
+
+
+def engine_info() -> dict[str, str]:
+    """What the run used: kind, version, API, address and how ports are reached."""
+    client()
+    resolved = target()
+    return {
+        "kind": engine_kind(),
+        "version": str(_version.get("Version", "")),
+        "api_version": str(_version.get("ApiVersion", "")),
+        "address": resolved.address,
+        "source": resolved.source,
+        "tls": "yes" if resolved.tls else "no",
+        "host": resolved.connect_host,
+        "host_source": resolved.host_source,
+        "publish_address": resolved.publish_host,
+    }
 
 
 def _short(error: BaseException) -> str:

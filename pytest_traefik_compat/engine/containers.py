@@ -18,7 +18,8 @@ from testcontainers.core.container import DockerContainer
 from testcontainers.core.inspect import ContainerInspectInfo, ContainerState
 from testcontainers.core.network import Network
 
-from pytest_traefik_compat.engine.client import client, image_exists
+from pytest_traefik_compat.engine import podman
+from pytest_traefik_compat.engine.client import client, image_exists, publish_host
 from pytest_traefik_compat.errors import CompatError
 
 LOOPBACK = "127.0.0.1"
@@ -81,19 +82,23 @@ def run_container(
 ) -> Container:
     """Create and start a container (hardened unless told otherwise); never pulls.
 
-    Ports are published on 127.0.0.1 on ephemeral host ports (no collisions between
-    workers); ``volumes`` maps host paths to read-only mount points.
+    Ports are published on ephemeral host ports (no collisions between workers) on the
+    engine host's narrowest reachable address (127.0.0.1 for a local engine, see
+    :mod:`engine.resolve`); ``volumes`` maps host paths to read-only mount points.
     """
     require_image(image, f"container {name}")
     container = DockerContainer(image, name=name, network=network, env=dict(environment or {}))
-    # Loopback only, on an ephemeral host port (with_bind_ports cannot name an address).
-    container.ports = {f"{port}/tcp": (LOOPBACK, None) for port in ports}  # type: ignore[misc]
+    # One address only, on an ephemeral host port (with_bind_ports cannot name an address).
+    address = publish_host()
+    container.ports = {f"{port}/tcp": (address, None) for port in ports}  # type: ignore[misc]
     if command is not None:
         container.with_command(list(command))
     for host_path, mount_point in (volumes or {}).items():
         container.with_volume_mapping(host_path, mount_point, mode="ro")
     container.with_kwargs(
-        labels=dict(labels), **({**HARDENING, **options} if hardened else options)
+        labels=dict(labels),
+        **podman.run_options(),  # engine differences (Podman: explicit ulimits)
+        **({**HARDENING, **options} if hardened else options),
     )
     with _ryuk_off():
         try:
@@ -123,12 +128,13 @@ def pid(container: Container) -> int:
 
 
 def host_ports(container: Container) -> dict[int, int]:
-    """Container port -> host port on 127.0.0.1; empty once the container has exited."""
+    """Container port -> host port on the publish address; empty once it has exited."""
     container.reload()
     mapping: dict[int, int] = {}
+    accepted = {publish_host(), "", "0.0.0.0"}
     for key, bindings in (container.attrs["NetworkSettings"]["Ports"] or {}).items():
         for binding in bindings or []:
-            if binding.get("HostIp") in (LOOPBACK, ""):
+            if binding.get("HostIp") in accepted:
                 mapping[int(key.split("/")[0])] = int(binding["HostPort"])
     return mapping
 

@@ -1,7 +1,9 @@
-"""Clients that talk to a gateway on 127.0.0.1 with a chosen SNI name.
+"""Clients that talk to a gateway on the engine host with a chosen SNI name.
 
 The gateway's TLS options are picked by SNI, so every client here connects to a
-loopback port while presenting the public host name (app.compat.test, ...).
+published port on the engine host (127.0.0.1 for a local engine, the engine's address
+for a remote one: ``engine.engine_host()``) while presenting the public host name
+(app.compat.test, ...).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import requests
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from requests.adapters import HTTPAdapter
 
+from pytest_traefik_compat import engine
 from pytest_traefik_compat.grpc_stubs.demo.v1 import demo_pb2, demo_pb2_grpc
 
 LOOPBACK = "127.0.0.1"
@@ -57,7 +60,7 @@ def probe_tls(
     path: str = "/healthz",
     host_header: str | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
-    host: str = LOOPBACK,
+    host: str | None = None,
 ) -> TlsProbe:
     """Handshake, send one HTTP/1.1 request, read the answer.
 
@@ -65,6 +68,7 @@ def probe_tls(
     handshake, so acceptance is only known once the response (or an alert) is read.
     """
     result = TlsProbe(sni=sni)
+    host = host or engine.engine_host()
     started = time.perf_counter()
     try:
         raw = socket.create_connection((host, port), timeout=timeout)
@@ -165,7 +169,7 @@ def https_context(ca_file: str, cert: tuple[str, str] | None) -> ssl.SSLContext:
 
 
 class HttpsClient:
-    """requests.Session to ``https://127.0.0.1:<port>`` as ``host`` with a client cert."""
+    """requests.Session to ``https://ENGINE_HOST:<port>`` as ``host`` with a client cert."""
 
     def __init__(
         self,
@@ -175,8 +179,9 @@ class HttpsClient:
         ca_file: str,
         cert: tuple[str, str] | None,
         timeout: float = DEFAULT_TIMEOUT_S,
+        address: str | None = None,
     ) -> None:
-        self.base_url = f"https://{LOOPBACK}:{port}"
+        self.base_url = f"https://{address or engine.engine_address()}:{port}"
         self.host = host
         self.timeout = timeout
         self.session = requests.Session()
@@ -222,12 +227,13 @@ class GrpcClient:
         root_pem: bytes,
         cert_chain_pem: bytes,
         key_pem: bytes,
+        address: str | None = None,
     ) -> None:
         credentials = grpc.ssl_channel_credentials(
             root_certificates=root_pem, private_key=key_pem, certificate_chain=cert_chain_pem
         )
         self.channel = grpc.secure_channel(
-            f"{LOOPBACK}:{port}",
+            f"{address or engine.engine_address()}:{port}",
             credentials,
             options=[
                 ("grpc.ssl_target_name_override", host),

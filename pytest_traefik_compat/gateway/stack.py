@@ -1,8 +1,9 @@
 """One base's stack: a network, the service container(s) and Traefik in front.
 
 Every container runs with all capabilities dropped, a read-only root file system
-and no Docker socket; ports are published on 127.0.0.1 only, on ephemeral host
-ports. Every wait is bounded, and a failure carries the containers' last log lines.
+and no Docker socket; ports are published on one address of the engine host only
+(127.0.0.1 for a local engine), on ephemeral host ports. Every wait is bounded, and
+a failure carries the containers' last log lines.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from pytest_traefik_compat import engine, startcheck
 from pytest_traefik_compat.errors import CompatError, StackError
 from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.clients import (
-    LOOPBACK,
     GrpcClient,
     HttpsClient,
     TlsProbe,
@@ -82,7 +82,7 @@ class RunningService:
     def url(self, port: int | None, path: str = "") -> str:
         if port is None or port not in self.host_ports:
             raise StackError(f"service {self.name} publishes no port {port}")
-        return f"http://{LOOPBACK}:{self.host_ports[port]}{path}"
+        return f"http://{engine.engine_address()}:{self.host_ports[port]}{path}"
 
     @property
     def http_url(self) -> str:
@@ -105,7 +105,7 @@ class Gateway:
     The one owner of its containers: :meth:`start` brings everything up (bounded),
     :meth:`close` removes it unless the keep policy (``--traefik-keep`` on a failure)
     says to keep it. ``with Gateway(...) as gateway:`` starts (if not started yet)
-    and closes. Every client connects to Traefik on 127.0.0.1 and presents the
+    and closes. Every client connects to Traefik on the engine host and presents the
     route's host name as SNI (TLS options are chosen by SNI), with the session
     PKI's client certificate unless told otherwise.
     """
@@ -216,7 +216,7 @@ class Gateway:
         command: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> Container:
-        """A hardened container on this gateway's network (ports on 127.0.0.1)."""
+        """A hardened container on this gateway's network (ports on the engine host)."""
         if self.network is None:
             raise StackError(f"stack {self.prefix} is not started")
         return engine.run_container(
@@ -405,7 +405,7 @@ class Gateway:
         return self.traefik_ports[traefik.ADMIN_PORT]
 
     def admin_url(self, path: str) -> str:
-        return f"http://{LOOPBACK}:{self.admin_port}{path}"
+        return f"http://{engine.engine_address()}:{self.admin_port}{path}"
 
     def traefik_logs(self, lines: int = LOG_TAIL) -> str:
         return engine.log_tail(self.traefik, lines) if self.traefik is not None else ""

@@ -221,10 +221,11 @@ def timed_handshake(
     since TLS 1.3 tickets arrive after the handshake).
     """
     result = Outcome(sni=sni)
+    host = host or _engine_host()
     started = time.perf_counter()
     deadline = time.monotonic() + timeout
     try:
-        raw = socket.create_connection((host or _engine_host(), port), timeout=timeout)
+        raw = socket.create_connection((host, port), timeout=timeout)
     except OSError as error:
         result.stage, result.error = STAGE_CONNECT, f"connect: {error}"
         result.outcome = classify_error(error)

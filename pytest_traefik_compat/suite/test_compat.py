@@ -127,7 +127,10 @@ def test_start_matrix(
         answered = probes.wait_for(
             lambda: (
                 _exited(container)
-                or (port is not None and probes.http_ok(f"http://127.0.0.1:{port}/healthz"))
+                or (
+                    port is not None
+                    and probes.http_ok(f"http://{engine.engine_address()}:{port}/healthz")
+                )
             ),
             timeout=START_TIMEOUT_S,
         )
@@ -179,9 +182,9 @@ def test_start_matrix(
 
 def _serves(ports: dict[int, int], linkage: str) -> dict[str, Any]:
     """What a started build answers directly: HTTP, gRPC (h2c) and its own facts."""
-    base_url = f"http://127.0.0.1:{ports[8080]}"
+    base_url = f"http://{engine.engine_address()}:{ports[8080]}"
     facts = requests.get(f"{base_url}/debug/compat", timeout=5).json()
-    with grpc.insecure_channel(f"127.0.0.1:{ports[9090]}") as channel:
+    with grpc.insecure_channel(f"{engine.engine_address()}:{ports[9090]}") as channel:
         health = health_pb2_grpc.HealthStub(channel).Check(
             health_pb2.HealthCheckRequest(service=""), timeout=5
         )

@@ -1,0 +1,387 @@
+"""Engines the tests start themselves and remove after: a second dockerd inside a network
+namespace (a stand-in for a remote host, reached over tcp on the namespace's address)
+and Podman's Docker-compatible API service on a unix socket.
+
+Everything is bounded in time, and everything made is removed again, also on failure:
+the daemon and its children, its mounts and directories, the veth pair, the namespace.
+Traffic goes only to the namespace's own /30.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+START_TIMEOUT_S = 90.0
+STOP_TIMEOUT_S = 20.0
+POLL_S = 0.25
+# /30s picked from here, one per engine, skipping any already on the host.
+SUBNET_POOL = ipaddress.ip_network("10.216.0.0/16")
+
+
+def _run(cmd: Sequence[str], *, timeout: float = 60, check: bool = True) -> str:
+    done = subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout, check=False)
+    if check and done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}: {done.stderr.strip()[:300]}")
+    return done.stdout
+
+
+def _host_networks() -> list[ipaddress.IPv4Network]:
+    text = _run(["ip", "-4", "-o", "addr", "show"], check=False)
+    found = []
+    for line in text.splitlines():
+        parts = line.split()
+        if "inet" in parts:
+            found.append(ipaddress.ip_interface(parts[parts.index("inet") + 1]).network)
+    return found
+
+
+def _free_subnet() -> ipaddress.IPv4Network:
+    used = _host_networks()
+    for _ in range(50):
+        index = secrets.randbelow(SUBNET_POOL.num_addresses // 4)
+        candidate = ipaddress.ip_network(
+            f"{SUBNET_POOL.network_address + index * 4}/30"
+        )
+        if not any(candidate.overlaps(net) for net in used):
+            return candidate  # type: ignore[return-value]
+    raise RuntimeError("no free /30 in 10.216.0.0/16")
+
+
+def _wait(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(POLL_S)
+    raise RuntimeError(f"{what} not ready within {timeout:.0f} s")
+
+
+def _kill_tree(pid: int, timeout: float = STOP_TIMEOUT_S) -> None:
+    """SIGTERM a process we started, SIGKILL it when it lingers (bounded)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        if Path(f"/proc/{pid}/stat").exists():
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+            if state == "Z":
+                return
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _umount_under(root: Path) -> None:
+    """Unmount (lazily) whatever a daemon left mounted under ``root``, deepest first."""
+    mounts = []
+    for line in Path("/proc/self/mounts").read_text().splitlines():
+        target = line.split()[1].replace("\\040", " ")
+        if target == str(root) or target.startswith(str(root) + "/"):
+            mounts.append(target)
+    for target in sorted(mounts, key=len, reverse=True):
+        _run(["umount", "-l", target], check=False, timeout=20)
+
+
+def save_load(references: Sequence[str], docker_host: str, timeout: float = 300) -> float:
+    """``docker save REFS | docker -H DOCKER_HOST load`` from the local engine; seconds."""
+    started = time.monotonic()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    save = subprocess.Popen(
+        ["docker", "-H", "unix:///var/run/docker.sock", "save", *references],
+        stdout=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        load = subprocess.run(
+            ["docker", "-H", docker_host, "load", "-q"],
+            stdin=save.stdout,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            check=False,
+        )
+    finally:
+        if save.stdout is not None:
+            save.stdout.close()
+        try:
+            save.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            save.kill()
+    if save.returncode != 0 or load.returncode != 0:
+        raise RuntimeError(f"docker save | docker load failed: {load.stderr.strip()[:300]}")
+    return time.monotonic() - started
+
+
+@dataclass
+class NetnsDockerd:
+    """A dockerd in a network namespace of its own, reached at tcp://NS_ADDR:2375."""
+
+    workdir: Path
+    name: str = field(default_factory=lambda: f"ptc16-{secrets.token_hex(3)}")
+    subnet: ipaddress.IPv4Network | None = None
+    pid: int | None = None
+    log_path: Path | None = None
+    made: list[str] = field(default_factory=list)
+
+    @property
+    def host_veth(self) -> str:
+        return f"vh{self.name[-6:]}"
+
+    @property
+    def ns_veth(self) -> str:
+        return f"vn{self.name[-6:]}"
+
+    @property
+    def host_address(self) -> str:
+        assert self.subnet is not None
+        return str(self.subnet.network_address + 1)
+
+    @property
+    def address(self) -> str:
+        assert self.subnet is not None
+        return str(self.subnet.network_address + 2)
+
+    @property
+    def url(self) -> str:
+        return f"tcp://{self.address}:2375"
+
+    @property
+    def root(self) -> Path:
+        return self.workdir / self.name
+
+    def start(self) -> None:
+        for tool in ("ip", "nsenter", "dockerd"):
+            if shutil.which(tool) is None:
+                raise RuntimeError(f"{tool} not found")
+        self.subnet = _free_subnet()
+        _run(["ip", "netns", "add", self.name])
+        self.made.append("netns")
+        _run(["ip", "link", "add", self.host_veth, "type", "veth", "peer", "name", self.ns_veth])
+        self.made.append("veth")
+        _run(["ip", "link", "set", self.ns_veth, "netns", self.name])
+        _run(["ip", "addr", "add", f"{self.host_address}/30", "dev", self.host_veth])
+        _run(["ip", "link", "set", self.host_veth, "up"])
+        ns = ["ip", "-n", self.name]
+        _run([*ns, "addr", "add", f"{self.address}/30", "dev", self.ns_veth])
+        _run([*ns, "link", "set", self.ns_veth, "up"])
+        _run([*ns, "link", "set", "lo", "up"])
+        for sub in ("data", "exec", "run"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self.made.append("dirs")
+        self.log_path = self.root / "dockerd.log"
+        with self.log_path.open("wb") as log:
+            daemon = subprocess.Popen(
+                [
+                    "nsenter",
+                    f"--net=/var/run/netns/{self.name}",
+                    "dockerd",
+                    "-H",
+                    self.url,
+                    "-H",
+                    f"unix://{self.root / 'run' / 'docker.sock'}",
+                    "--data-root",
+                    str(self.root / "data"),
+                    "--exec-root",
+                    str(self.root / "exec"),
+                    "--pidfile",
+                    str(self.root / "run" / "docker.pid"),
+                    "--cgroup-parent",
+                    f"/{self.name}",
+                    "--bip",
+                    "172.31.254.1/24",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.pid = daemon.pid
+        self.made.append("daemon")
+        _wait(self._answers, START_TIMEOUT_S, f"dockerd at {self.url}")
+
+    def _answers(self) -> bool:
+        if self.pid is not None and not Path(f"/proc/{self.pid}").exists():
+            raise RuntimeError(f"dockerd exited: {self.log_tail()}")
+        done = subprocess.run(
+            ["docker", "-H", self.url, "version", "--format", "{{.Server.Version}}"],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+        return done.returncode == 0
+
+    def log_tail(self, lines: int = 15) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> list[str]:
+        """Remove everything, in reverse; returns what could not be removed."""
+        problems: list[str] = []
+        if "daemon" in self.made:
+            # Containers first, so no shim outlives the daemon.
+            subprocess.run(
+                f"docker -H {self.url} ps -aq | xargs -r docker -H {self.url} rm -f",
+                shell=True,
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+            if self.pid is not None:
+                _kill_tree(self.pid)
+            # Whatever still runs in the namespace was started by this daemon.
+            for pid in _run(["ip", "netns", "pids", self.name], check=False).split():
+                _kill_tree(int(pid), timeout=5)
+        if "dirs" in self.made:
+            _umount_under(self.root)
+            shutil.rmtree(self.root, ignore_errors=True)
+            if self.root.exists():
+                problems.append(f"directory {self.root} remains")
+        if "veth" in self.made:
+            _run(["ip", "link", "del", self.host_veth], check=False)
+        if "netns" in self.made:
+            _run(["ip", "netns", "del", self.name], check=False)
+            if Path(f"/var/run/netns/{self.name}").exists():
+                problems.append(f"namespace {self.name} remains")
+        cgroups = list(Path("/sys/fs/cgroup").glob(f"*/{self.name}"))
+        for path in cgroups:
+            with contextlib.suppress(OSError):
+                for child in sorted(path.glob("*"), reverse=True):
+                    if child.is_dir():
+                        child.rmdir()
+                path.rmdir()
+        return problems
+
+
+@contextlib.contextmanager
+def netns_dockerd(workdir: Path) -> Iterator[NetnsDockerd]:
+    engine = NetnsDockerd(workdir)
+    try:
+        engine.start()
+        yield engine
+    finally:
+        problems = engine.stop()
+        if problems:
+            raise RuntimeError("; ".join(problems))
+
+
+@dataclass
+class PodmanService:
+    """``podman --runtime runc system service --time=0 unix://SOCK`` with its own storage."""
+
+    workdir: Path
+    pid: int | None = None
+    log_path: Path | None = None
+
+    @property
+    def root(self) -> Path:
+        return self.workdir / "podman"
+
+    @property
+    def socket(self) -> Path:
+        return self.root / "api.sock"
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    def _podman(self) -> list[str]:
+        return [
+            "podman",
+            "--runtime",
+            "runc",
+            "--root",
+            str(self.root / "storage"),
+            "--runroot",
+            str(self.root / "run"),
+            "--tmpdir",
+            str(self.root / "tmp"),
+        ]
+
+    def start(self) -> None:
+        if shutil.which("podman") is None:
+            raise RuntimeError("podman not found (Debian: apt-get install podman)")
+        for sub in ("storage", "run", "tmp"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self.log_path = self.root / "service.log"
+        with self.log_path.open("wb") as log:
+            service = subprocess.Popen(
+                [*self._podman(), "system", "service", "--time=0", self.url],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.pid = service.pid
+        _wait(self._answers, START_TIMEOUT_S, f"podman service at {self.url}")
+
+    def _answers(self) -> bool:
+        if self.pid is not None and not Path(f"/proc/{self.pid}").exists():
+            raise RuntimeError(f"podman service exited: {self.log_tail()}")
+        if not self.socket.exists():
+            return False
+        done = subprocess.run(
+            ["docker", "-H", self.url, "version", "--format", "{{.Server.Version}}"],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+        return done.returncode == 0
+
+    def log_tail(self, lines: int = 15) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> list[str]:
+        problems: list[str] = []
+        if self.pid is not None:
+            subprocess.run(
+                [*self._podman(), "rm", "-af", "-t", "1"],
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+            subprocess.run(
+                [*self._podman(), "network", "prune", "-f"],
+                capture_output=True,
+                timeout=30,
+                check=False,
+            )
+            _kill_tree(self.pid)
+            # conmon processes started for this storage root, if any survived.
+            for proc in Path("/proc").glob("[0-9]*"):
+                with contextlib.suppress(OSError):
+                    cmdline = (proc / "cmdline").read_bytes()
+                    if b"conmon" in cmdline and str(self.root).encode() in cmdline:
+                        _kill_tree(int(proc.name), timeout=5)
+        _umount_under(self.root)
+        shutil.rmtree(self.root, ignore_errors=True)
+        if self.root.exists():
+            problems.append(f"directory {self.root} remains")
+        return problems
+
+
+@contextlib.contextmanager
+def podman_service(workdir: Path) -> Iterator[PodmanService]:
+    service = PodmanService(workdir)
+    try:
+        service.start()
+        yield service
+    finally:
+        problems = service.stop()
+        if problems:
+            raise RuntimeError("; ".join(problems))
