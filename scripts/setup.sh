@@ -32,6 +32,8 @@ command -v gcc >/dev/null || missing+=(gcc)
 command -v make >/dev/null || missing+=(make)
 # The report test looks at report.html in a real headless browser.
 command -v chromium >/dev/null || missing+=(chromium)
+# Registry mode is tested against Debian's CNCF distribution registry on 127.0.0.1.
+command -v docker-registry >/dev/null || missing+=(docker-registry)
 if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 
 if ! docker info >/dev/null 2>&1; then
