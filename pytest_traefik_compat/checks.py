@@ -260,6 +260,45 @@ class GoPlugin:
     reason: str = _detail("reason")
 
 
+@dataclass(frozen=True)
+class TlsEvidence:
+    """Refusals by the TLS alert the server sent, handshake time alone, resumption."""
+
+    check: str = "tls-evidence"
+    cases: str = "cases"  # how many refusal cases were probed
+    unexpected: str = "unexpected"  # how many did not end in the expected class
+    full_handshake: str = _samples("full_handshake")  # ms, session_reused false
+    resumed_handshake: str = _samples("resumed_handshake")  # ms, a TLS 1.3 ticket offered
+    full_reused: str = "full_reused"  # how many "full" handshakes were resumed (0)
+    resumed: str = "resumed"  # how many offered tickets the server accepted
+    full_ci_low: str = "full_ci_low"
+    full_ci_high: str = "full_ci_high"
+    resumed_ci_low: str = "resumed_ci_low"
+    resumed_ci_high: str = "resumed_ci_high"
+    outcomes: str = _detail("outcomes")  # {case: tlsprobe.Outcome.as_dict()}
+    findings: str = _detail("findings")
+
+
+@dataclass(frozen=True)
+class GatewayOverhead:
+    """Direct vs through Traefik at steady state; the record's variant is
+    "<mode>-c<concurrency>" (keepalive-c1, new-connection-c8, ...)."""
+
+    check: str = "gateway-overhead"
+    direct: str = _samples("direct")
+    traefik: str = _samples("traefik")
+    direct_p50: str = "direct_p50"
+    direct_p95: str = "direct_p95"
+    direct_p99: str = "direct_p99"
+    traefik_p50: str = "traefik_p50"
+    traefik_p95: str = "traefik_p95"
+    traefik_p99: str = "traefik_p99"
+    added_median: str = "added_median"
+    added_ci_low: str = "added_ci_low"
+    added_ci_high: str = "added_ci_high"
+    errors: str = _detail("errors")
+
+
 IMAGE_FACTS: Final = ImageFacts()
 START_MATRIX: Final = StartMatrix()
 STARTUP_LATENCY: Final = StartupLatency()
@@ -276,6 +315,8 @@ ALIGNMENT: Final = Alignment()
 RUNTIME_FACTS: Final = RuntimeFacts()
 TRAEFIK_PLUGIN: Final = TraefikPlugin()
 GO_PLUGIN: Final = GoPlugin()
+TLS_EVIDENCE: Final = TlsEvidence()
+GATEWAY_OVERHEAD: Final = GatewayOverhead()
 
 # The order the suite reads in (what the image is, whether it starts, how fast...); each
 # has a table of its own. Checks not listed here (the suite's client-identity,
@@ -310,6 +351,8 @@ SUITE_CHECKS: Final = (
     RUNTIME_FACTS,
     TRAEFIK_PLUGIN,
     GO_PLUGIN,
+    TLS_EVIDENCE,
+    GATEWAY_OVERHEAD,
 )
 
 HEALTHCHECK_STYLES: Final[tuple[str, ...]] = (

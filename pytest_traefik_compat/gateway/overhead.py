@@ -37,8 +37,10 @@ MIN_REQUESTS = 200
 class _SniHttps(http.client.HTTPSConnection):
     """HTTPS to 127.0.0.1 presenting (and verifying) ``sni``."""
 
-    def __init__(self, port: int, *, context: ssl.SSLContext, sni: str, timeout: float) -> None:
-        super().__init__(LOOPBACK, port, timeout=timeout, context=context)
+    def __init__(
+        self, address: str, port: int, *, context: ssl.SSLContext, sni: str, timeout: float
+    ) -> None:
+        super().__init__(address, port, timeout=timeout, context=context)
         self._sni = sni
         self._ctx = context
 
@@ -55,18 +57,19 @@ class Target:
     path: str = "/healthz"
     context_factory: Callable[[], ssl.SSLContext] | None = None
     sni: str = ""
+    address: str = LOOPBACK
 
     def connection(
         self, timeout: float, context: ssl.SSLContext | None = None
     ) -> http.client.HTTPConnection:
         if self.context_factory is None:
-            return http.client.HTTPConnection(LOOPBACK, self.port, timeout=timeout)
+            return http.client.HTTPConnection(self.address, self.port, timeout=timeout)
         context = context or self.context_factory()
-        return _SniHttps(self.port, context=context, sni=self.sni, timeout=timeout)
+        return _SniHttps(self.address, self.port, context=context, sni=self.sni, timeout=timeout)
 
     @property
     def host(self) -> str:
-        return self.sni or LOOPBACK
+        return self.sni or self.address
 
 
 @dataclass
@@ -249,3 +252,23 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((LOOPBACK, 0))
         return int(sock.getsockname()[1])
+
+
+def median_ci(
+    values: Any, *, confidence: float = 0.95, resamples: int = 2000
+) -> tuple[float | None, float | None, float | None]:
+    """(median, CI low, CI high) of one sample: a bootstrap (scipy), None when < 2 values."""
+    data = np.asarray(values, dtype=float)
+    if data.size < 2:
+        return (float(data[0]) if data.size else None), None, None
+    result = stats.bootstrap(
+        (data,),
+        np.median,
+        n_resamples=resamples,
+        confidence_level=confidence,
+        method="percentile",
+        vectorized=True,
+        random_state=np.random.default_rng(14),
+    )
+    low, high = result.confidence_interval
+    return float(np.median(data)), float(low), float(high)
