@@ -15,7 +15,7 @@ from pytest_traefik_compat import engine, gobuild
 from pytest_traefik_compat.bases import BaseImages, images
 from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.clients import probe_tls
-from pytest_traefik_compat.gateway.stack import ServiceSpec, Stack
+from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
 from pytest_traefik_compat.pki import SessionPKI
 from pytest_traefik_compat.session import sample_apps_dir
 from pytest_traefik_compat.settings import ImageSpec, default_cache_dir
@@ -53,7 +53,7 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp, SessionPKI(Path(tmp) / "pki") as pki:
             for index in range(args.starts):
-                stack = Stack(
+                stack = Gateway(
                     identity=identity,
                     label=f"bench{index}",
                     workdir=Path(tmp) / f"s{index}",

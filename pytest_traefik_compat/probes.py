@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
@@ -170,14 +171,32 @@ class ExecResult:
         return self.exit_code == 0
 
 
-def exec_in(container: Any, command: Sequence[str], *, timeout_s: int = 10) -> ExecResult:
-    """Run a command in a running container; a missing program is a result, not a crash."""
-    try:
-        result = container.exec_run(list(command), demux=False, user="")
-    except docker.errors.APIError as error:
-        return ExecResult(list(command), None, "", str(error.explanation or error)[:300])
-    output = (result.output or b"").decode("utf-8", "replace")[-500:]
-    return ExecResult(list(command), result.exit_code, output)
+def exec_in(container: Any, command: Sequence[str], *, timeout_s: float = 10) -> ExecResult:
+    """Run a command in a running container; a missing program is a result, not a crash.
+
+    Bounded: the Engine API has no exec timeout, so the call runs in a daemon thread
+    and a command still running after ``timeout_s`` is reported as timed out (it dies
+    with its container).
+    """
+    outcome: list[ExecResult] = []
+
+    def run() -> None:
+        try:
+            result = container.exec_run(list(command), demux=False, user="")
+        except docker.errors.APIError as error:
+            outcome.append(
+                ExecResult(list(command), None, "", str(error.explanation or error)[:300])
+            )
+            return
+        output = (result.output or b"").decode("utf-8", "replace")[-500:]
+        outcome.append(ExecResult(list(command), result.exit_code, output))
+
+    worker = threading.Thread(target=run, name="traefik-compat-exec", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if not outcome:
+        return ExecResult(list(command), None, "", f"timed out after {timeout_s:g} s")
+    return outcome[0]
 
 
 def wait_health_status(

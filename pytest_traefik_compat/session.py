@@ -264,6 +264,9 @@ class CompatSession:
             )
         if self.report_error:
             terminalreporter.write_line(f"report not written: {self.report_error}", red=True)
+        if "base_images" in self.__dict__:  # registry mode: tags moved since the lock
+            for note in self.base_images.notes:
+                terminalreporter.write_line(note, yellow=True)
         if self.kept_stacks:
             terminalreporter.write_line(
                 f"--traefik-keep: kept {len(self.kept_stacks)} stack(s) of failed tests "
@@ -292,6 +295,8 @@ class CompatSession:
                 "size_bytes": facts.facts.size_bytes,
                 "libc": f"{facts.facts.libc_kind} {facts.facts.libc_version or ''}".strip(),
                 "note": facts.facts.provenance,
+                # Registry digest (RepoDigests), pull figures, a tag moved since the lock.
+                **facts.pinned,
             }
         self.records.append(record)
         return record
@@ -309,7 +314,13 @@ class CompatSession:
     @cached_property
     def base_images(self) -> BaseImages:
         return BaseImages(
-            self.cache_dir, self.identity, source=self.settings.source, progress=self.progress
+            self.cache_dir,
+            self.identity,
+            source=self.settings.source,
+            progress=self.progress,
+            mirror=self.settings.registry_mirror,
+            lock=self.settings.lock,
+            lock_strict=self.settings.lock_strict,
         )
 
     @property
@@ -326,7 +337,7 @@ class CompatSession:
     # ---- Go builds and images
     @cached_property
     def go(self) -> gobuild.GoBuilder:
-        return gobuild.GoBuilder(self.cache_dir / "go")
+        return gobuild.GoBuilder(self.cache_dir / "go", progress=self.progress)
 
     def build_go(self, request: gobuild.BuildRequest) -> gobuild.BuiltBinary:
         label = f"{request.module_dir.name}/{request.package} ({request.linkage})"

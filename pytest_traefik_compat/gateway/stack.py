@@ -570,7 +570,10 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
 
 
-_SPEC_FIELDS = tuple(f.name for f in dataclasses.fields(ServiceSpec))
+# What a service dict may set (start_prediction comes from the build itself).
+_SPEC_FIELDS = tuple(
+    f.name for f in dataclasses.fields(ServiceSpec) if f.name != "start_prediction"
+)
 
 
 class BuiltService(Protocol):

@@ -14,7 +14,9 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,6 +90,23 @@ def _entry_meta(
     }
 
 
+_IMPORT_C = re.compile(r'^import\s+(?:\(\s*)?"C"', re.MULTILINE)
+
+
+def _cgo_only_files(request: BuildRequest) -> list[str]:
+    """The package's files that import "C" (CGO_ENABLED=0 excludes them all)."""
+    package_dir = request.module_dir
+    if request.package.startswith("./") or request.package == ".":
+        package_dir = request.module_dir / request.package
+    if not package_dir.is_dir():
+        return []
+    return sorted(
+        path.name
+        for path in package_dir.glob("*.go")
+        if not path.name.endswith("_test.go") and _IMPORT_C.search(path.read_text(errors="replace"))
+    )
+
+
 def _failure_hint(output: str, module_dir: Path) -> str:
     if "missing go.sum entry" in output or "go mod tidy" in output:
         return f": run `go mod tidy` in {module_dir}"
@@ -113,8 +132,12 @@ class GoBuilder:
         *,
         timeout: float = DEFAULT_BUILD_TIMEOUT,
         min_go: tuple[int, ...] = MIN_GO,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         self.cache_dir = Path(cache_dir)
+        # Long builds (a cold module cache takes minutes) report a running count of
+        # compiled packages, at most every PROGRESS_EVERY_S.
+        self.progress = progress
         self._toolchain = toolchain
         self.timeout = timeout
         self.min_go = min_go
@@ -281,7 +304,8 @@ class GoBuilder:
         self.builds_run += 1
         try:
             proc = subprocess.Popen(
-                [str(toolchain.path), *request.go_args(output)],
+                # -v names each package as it is compiled: the running count.
+                [str(toolchain.path), "build", "-v", *request.go_args(output)[1:]],
                 cwd=request.module_dir,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -296,25 +320,75 @@ class GoBuilder:
                 f"could not run {toolchain.path} for {what}: reinstall Go", detail=str(exc)
             ) from exc
         try:
-            out, _ = proc.communicate(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
+            out = self._wait(proc, what)
+        except subprocess.TimeoutExpired as expired:
             _kill_group(proc)
-            out, _ = proc.communicate()
+            proc.wait()
             raise BuildError(
                 f"go build timed out after {self.timeout:g} s for {what}: check access to the Go "
                 "module proxy or raise the build timeout",
-                detail=tail_lines(out.decode("utf-8", "replace")),
+                detail=tail_lines(_without_package_lines(bytes(expired.output or b""))),
             ) from None
         except BaseException:
             _kill_group(proc)
             proc.wait()
             raise
-        text = out.decode("utf-8", "replace")
+        text = _without_package_lines(out)
         if proc.returncode != 0:
+            needs_cgo = _cgo_only_files(request) if request.linkage == "static" else []
+            if needs_cgo and "build constraints exclude all Go files" in text:
+                raise BuildError(
+                    f"{what} needs cgo (import \"C\" in {', '.join(needs_cgo)}): build it "
+                    'with linkage="glibc" or "musl"',
+                    detail=tail_lines(text),
+                )
             raise BuildError(
                 f"go build failed for {what}{_failure_hint(text, request.module_dir)}",
                 detail=tail_lines(text),
             )
+
+
+    def _wait(self, proc: subprocess.Popen[bytes], what: str) -> bytes:
+        """All of go's output once it exits (bounded by ``timeout``), with progress lines
+        while it runs: ``go build -v`` names each package as it is compiled."""
+        assert proc.stdout is not None
+        lines: list[bytes] = []
+        reader = threading.Thread(
+            target=lambda: lines.extend(iter(proc.stdout.readline, b"")),  # type: ignore[union-attr]
+            name="go-build-output",
+            daemon=True,
+        )
+        reader.start()
+        deadline = time.monotonic() + self.timeout
+        last_report = time.monotonic()
+        while proc.poll() is None:
+            if time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(proc.args, self.timeout, output=b"".join(lines))
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=min(0.5, max(0.01, deadline - time.monotonic())))
+            if self.progress is not None and time.monotonic() - last_report >= PROGRESS_EVERY_S:
+                packages = [ln for ln in list(lines) if _PACKAGE_LINE.match(ln)]
+                current = packages[-1].decode("utf-8", "replace").strip() if packages else "..."
+                self.progress(
+                    f"go build {what}: {len(packages)} packages compiled, last {current}"
+                )
+                last_report = time.monotonic()
+        reader.join(timeout=5)
+        return b"".join(lines)
+
+
+# `go build -v` prints each package's import path alone on a line.
+_PACKAGE_LINE = re.compile(rb"^[\w.~+-]+(?:/[\w.~+-]+)*\s*$")
+PROGRESS_EVERY_S = 5.0
+
+
+def _without_package_lines(output: bytes) -> str:
+    """go's output without the ``-v`` package lines: what a failure shows."""
+    return "".join(
+        line.decode("utf-8", "replace")
+        for line in output.splitlines(keepends=True)
+        if not _PACKAGE_LINE.match(line)
+    )
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "own-service"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "own-service"
 BASES = ("alpine", "debian-slim", "distroless")
 # Cold (nothing cached) means three Go builds and nine small images; warm runs take
 # well under a minute. The bound is for a hung engine, not for a slow machine.

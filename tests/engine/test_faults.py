@@ -24,7 +24,7 @@ from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.errors import BuildError, StackError
 from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.clients import probe_tls
-from pytest_traefik_compat.gateway.stack import ServiceSpec, Stack
+from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
 from pytest_traefik_compat.pki import SessionPKI
 from tests.helpers.stack_images import service_tag, traefik_tag
 
@@ -36,10 +36,10 @@ POLL_S = 0.1
 @pytest.fixture
 def stack(
     run_identity: engine.RunIdentity, cache_dir: Path, distroless: BaseImage, tmp_path: Path
-) -> Iterator[Stack]:
+) -> Iterator[Gateway]:
     with (
         SessionPKI(tmp_path / "pki") as pki,
-        Stack(
+        Gateway(
             identity=run_identity,
             label=f"fault{time.monotonic_ns() % 10**6}",
             workdir=tmp_path / "stack",
@@ -55,7 +55,9 @@ def stack(
     assert leftovers == [], "the stack must remove its containers, killed or not"
 
 
-def _statuses_until(stack: Stack, wanted: int, deadline_s: float) -> tuple[list[int | str], float]:
+def _statuses_until(
+    stack: Gateway, wanted: int, deadline_s: float
+) -> tuple[list[int | str], float]:
     """GET /healthz through Traefik until ``wanted`` (bounded); statuses seen, slowest call."""
     seen: list[int | str] = []
     slowest = 0.0
@@ -76,7 +78,7 @@ def _statuses_until(stack: Stack, wanted: int, deadline_s: float) -> tuple[list[
     return seen, slowest
 
 
-def test_killed_service_gets_503_then_recovers_on_restart(stack: Stack) -> None:
+def test_killed_service_gets_503_then_recovers_on_restart(stack: Gateway) -> None:
     service = stack.services["app"]
     seen, _ = _statuses_until(stack, 200, 5)
     assert seen[-1] == 200
@@ -96,7 +98,7 @@ def test_killed_service_gets_503_then_recovers_on_restart(stack: Stack) -> None:
     with pytest.raises(StackError) as error:
         stack.check_alive()
     assert str(error.value).startswith(f"service {service.name} of stack {stack.prefix} exited")
-    assert "exited with 137" in error.value.message
+    assert "exited with code 137" in error.value.message
 
     restarted = time.monotonic()
     stack.start_service(service.spec, timeout=30)
@@ -106,7 +108,7 @@ def test_killed_service_gets_503_then_recovers_on_restart(stack: Stack) -> None:
     stack.check_alive()  # everything running again
 
 
-def test_killed_traefik_is_reported_with_its_last_log_lines(stack: Stack) -> None:
+def test_killed_traefik_is_reported_with_its_last_log_lines(stack: Gateway) -> None:
     port = stack.https_port
     stack.traefik.kill()
     started = time.monotonic()
@@ -115,7 +117,7 @@ def test_killed_traefik_is_reported_with_its_last_log_lines(stack: Stack) -> Non
     assert time.monotonic() - started < 5, "check_alive must not wait for anything"
     line = str(error.value).splitlines()[0]
     print(line)
-    assert line == f"Traefik of stack {stack.prefix} exited with 137"
+    assert line == f"Traefik of stack {stack.prefix} exited with code 137"
     detail = error.value.detail
     assert detail.startswith("--- traefik (last lines)\n")
     traefik_tail = detail.split("--- ", 2)[1]

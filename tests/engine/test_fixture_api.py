@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SERVICE = ROOT / "examples" / "own-service" / "go-service"
 SAMPLE_SERVICE = ROOT / "sample_apps" / "service"
 # pytester points HOME at its temporary directory; the user's HOME holds the Go

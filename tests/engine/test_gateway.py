@@ -13,7 +13,7 @@ from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.errors import StackError
 from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.clients import probe_tls
-from pytest_traefik_compat.gateway.stack import ServiceSpec, Stack
+from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
 from pytest_traefik_compat.pki import SessionPKI
 from tests.helpers import stack_images
 
@@ -41,8 +41,8 @@ def _stack(
     traefik_tag: str,
     spec: ServiceSpec,
     **kwargs: object,
-) -> Stack:
-    return Stack(
+) -> Gateway:
+    return Gateway(
         identity=run_identity,
         label=f"t{time.monotonic_ns() % 10**8}",
         workdir=tmp_path / "stack",

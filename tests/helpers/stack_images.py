@@ -1,4 +1,4 @@
-"""Cached image tags for tests that start a Stack by hand (no pytest run around it).
+"""Cached image tags for tests that start a Gateway by hand (no pytest run around it).
 
 The same requests as the suite makes for the sample's static build, so a warm
 cache builds nothing (see tests/engine/test_gateway.py).

@@ -316,3 +316,21 @@ def test_hit_needs_no_c_compiler(
         BuildRequest(shared_module, linkage="musl")
     )
     assert again.cached
+
+
+def test_cgo_only_module_built_static_says_it_needs_cgo(
+    toolchain: GoToolchain, tmp_path: Path
+) -> None:
+    """Go's own words ("build constraints exclude all Go files") are true but not useful."""
+    mod = tmp_path / "cgoonly"
+    mod.mkdir()
+    (mod / "go.mod").write_text("module example.com/cgoonly\n\ngo 1.22\n")
+    (mod / "main.go").write_text(
+        'package main\n\n// static int answer(void) { return 42; }\nimport "C"\n\n'
+        "func main() { println(int(C.answer())) }\n"
+    )
+    with pytest.raises(BuildError) as failure:
+        GoBuilder(tmp_path / "cache", toolchain).build(BuildRequest(mod, linkage="static"))
+    assert failure.value.message.endswith(
+        'needs cgo (import "C" in main.go): build it with linkage="glibc" or "musl"'
+    ), failure.value.message
