@@ -86,6 +86,7 @@ func (a *app) handleCompat(c *gin.Context) {
 		"ssl_cert_file":   os.Getenv("SSL_CERT_FILE"),
 		"ssl_cert_dir":    os.Getenv("SSL_CERT_DIR"),
 		"godebug":         os.Getenv("GODEBUG"),
+		"start":           startReport.Load(), // exec/init -> ready, as this process saw it
 		"dns": gin.H{
 			"host": host,
 			"go":   lookupGo(c.Request.Context(), host),

@@ -304,7 +304,8 @@ func TestRunAndSIGTERM(t *testing.T) {
 
 	done := make(chan error, 1)
 	go func() {
-		done <- run(logger, "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", 3*time.Second)
+		at := addrs{http: "127.0.0.1:0", admin: "127.0.0.1:0", grpc: "127.0.0.1:0"}
+		done <- run(logger, modeMixed, at, 3*time.Second, false)
 		pw.Close()
 	}()
 	sc := bufio.NewScanner(pr)
@@ -314,6 +315,16 @@ func TestRunAndSIGTERM(t *testing.T) {
 	var start map[string]any
 	if err := json.Unmarshal(sc.Bytes(), &start); err != nil || start["msg"] != "listening" {
 		t.Fatalf("start line %q: %v", sc.Text(), err)
+	}
+	if !sc.Scan() {
+		t.Fatal("no ready line")
+	}
+	var ready map[string]any
+	if err := json.Unmarshal(sc.Bytes(), &ready); err != nil || ready["msg"] != "ready" {
+		t.Fatalf("ready line %q: %v", sc.Text(), err)
+	}
+	if ready["mode"] != modeMixed || ready["exec_to_ready_ms"].(float64) <= 0 {
+		t.Fatalf("ready line %v", ready)
 	}
 	go io.Copy(io.Discard, pr) // keep draining so later log lines never block run
 
@@ -340,5 +351,33 @@ func TestRunAndSIGTERM(t *testing.T) {
 	}
 	if d := time.Since(began); d > 5*time.Second {
 		t.Errorf("shutdown took %v", d)
+	}
+}
+
+// TestModesServeWhatTheySay: gin binds no gRPC port, grpc no HTTP port, and
+// -exit-when-ready returns at once with the ready line logged.
+func TestModesServeWhatTheySay(t *testing.T) {
+	for _, mode := range []string{modeGin, modeGRPC, modeMixed} {
+		var buf strings.Builder
+		logger := slog.New(slog.NewJSONHandler(&buf, nil))
+		oldReg, oldGath := prometheus.DefaultRegisterer, prometheus.DefaultGatherer
+		reg := prometheus.NewRegistry()
+		prometheus.DefaultRegisterer, prometheus.DefaultGatherer = reg, reg
+		at := addrs{http: "127.0.0.1:0", admin: "127.0.0.1:0", grpc: "127.0.0.1:0"}
+		err := run(logger, mode, at, time.Second, true)
+		prometheus.DefaultRegisterer, prometheus.DefaultGatherer = oldReg, oldGath
+		if err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		var listening map[string]any
+		if err := json.Unmarshal([]byte(strings.SplitN(buf.String(), "\n", 2)[0]), &listening); err != nil {
+			t.Fatal(err)
+		}
+		if (listening["http_addr"] != "") == (mode == modeGRPC) || (listening["grpc_addr"] != "") == (mode == modeGin) {
+			t.Errorf("%s listens on %v", mode, listening)
+		}
+		if !strings.Contains(buf.String(), `"msg":"ready"`) {
+			t.Errorf("%s: no ready line in %q", mode, buf.String())
+		}
 	}
 }
