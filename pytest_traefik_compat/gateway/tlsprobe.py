@@ -33,7 +33,7 @@ import ssl
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 LOOPBACK = "127.0.0.1"
@@ -151,11 +151,9 @@ class Outcome:
         return self.stage == STAGE_OK
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("session", None)
-        data.pop("body", None)
-        data.pop("headers", None)
-        return data
+        # Not asdict(): it deep-copies every field, and an SSLSession cannot be copied.
+        skip = ("session", "body", "headers")
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
 
 
 def _peer_name(der: bytes | None) -> tuple[str | None, str | None]:

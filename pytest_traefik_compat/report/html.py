@@ -133,7 +133,17 @@ def _chart_cards(index: Index) -> list[str]:
         "half",
         "The base image alone; in brackets the service image built on it (static).",
     )
-    return ['<section class="charts">', latency, memory, size, "</section>"]
+    from pytest_traefik_compat.report.overhead_chart import overhead_chart
+
+    gateway = _card(
+        "Gateway overhead",
+        overhead_chart(index),
+        "wide",
+        "Median latency added by Traefik (HTTPS with mTLS) over a direct plain-HTTP GET "
+        "of /healthz, per mode and concurrency, with its 95% bootstrap CI; noisy on a "
+        "shared machine.",
+    )
+    return ['<section class="charts">', latency, memory, size, gateway, "</section>"]
 
 
 def _card(title: str, body: str, width: str, caption: str = "", *, legend: str = "") -> str:

@@ -73,3 +73,12 @@ def test_forwarded_info_entries_leaf_first() -> None:
         {"Subject": "CN=client one", "SerialNumber": "12"},
         {"Subject": "CN=inter, with comma", "SerialNumber": "34"},
     ]
+
+
+def test_outcome_as_dict_is_plain_data() -> None:
+    import json
+
+    outcome = _outcome("http:200", tp.STAGE_OK, 200)
+    outcome.session = object()  # type: ignore[assignment]  # stands in for an SSLSession
+    data = outcome.as_dict()
+    assert "session" not in data and json.dumps(data)
