@@ -107,6 +107,8 @@ class StartMatrix:
     serves: str = _detail("serves")
     first_log_lines: str = _detail("first_log_lines")
     runtime_error: str = _detail("runtime_error")
+    # Under LIBC_TOO_OLD: every GLIBC_x.y the image lacks (the loader names each one).
+    glibc_missing: str = _detail("glibc_versions_missing")
 
 
 @dataclass(frozen=True)

@@ -157,9 +157,21 @@ def predict_start(
             False,
             f"needs GLIBC_{needs[0]}.{needs[1]} but the image has glibc {have}",
             StartCategory.LIBC_TOO_OLD,
+            # Every version the loader will name ("version `GLIBC_2.32' not found").
+            _glibc_versions_above(elf, image_glibc),
         )
     n = len(elf.needed)
     return Prediction(True, f"loader and {n} needed {'library' if n == 1 else 'libraries'} present")
+
+
+def _glibc_versions_above(elf: ElfFacts, have: tuple[int, int]) -> tuple[str, ...]:
+    found: set[tuple[int, int]] = set()
+    for _lib, versions in elf.version_needs:
+        for version in versions:
+            match = re.fullmatch(r"GLIBC_(\d+)\.(\d+)(?:\.\d+)?", version)
+            if match and (int(match.group(1)), int(match.group(2))) > have:
+                found.add((int(match.group(1)), int(match.group(2))))
+    return tuple(f"GLIBC_{major}.{minor}" for major, minor in sorted(found))
 
 
 class LibcFacts(Protocol):

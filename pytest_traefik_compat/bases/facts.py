@@ -68,6 +68,8 @@ class BaseImage:
     files: ImageFiles
     built_now: bool = False
     seconds: float = 0.0
+    # Registry digest, pull figures and lock notes, for each record's provenance.
+    pinned: dict[str, Any] = field(default_factory=dict)
 
 
 def _which(files: ImageFiles, program: str) -> str | None:

@@ -25,6 +25,7 @@ import requests
 from pytest_traefik_compat import engine, locks
 from pytest_traefik_compat.bases.facts import DEFAULT_PATH, BaseFacts, BaseImage, read_facts
 from pytest_traefik_compat.bases.files import ImageFiles, read_image_files
+from pytest_traefik_compat.bases.registry import LockFile, Resolved, resolve_pinned
 from pytest_traefik_compat.catalogue import (
     CA_BUNDLE,
     VARIANTS,
@@ -174,11 +175,20 @@ class BaseImages:
         *,
         source: Source = "local",
         progress: Progress = _quiet,
+        mirror: str | None = None,
+        lock: Path | None = None,
+        lock_strict: bool = False,
     ) -> None:
         self.cache_dir = cache_dir
         self.identity = identity
         self.source = source
         self.progress = progress
+        # Registry mode: pull-through mirror, digest lock file (see bases.registry).
+        self.mirror = mirror
+        self.lock = LockFile.load(lock) if lock is not None and source == "registry" else None
+        self.lock_strict = lock_strict
+        # Lines worth the report: tags that moved since the lock.
+        self.notes: list[str] = []
         (cache_dir / "locks").mkdir(parents=True, exist_ok=True)
         (cache_dir / "facts").mkdir(parents=True, exist_ok=True)
 
@@ -188,8 +198,12 @@ class BaseImages:
         if spec.reference is not None:
             if self.source == "registry":
                 # Registry mode pulls what is missing, the user's own golden bases too.
-                self._pull(spec.name, spec.reference)
-            image = self._existing(spec.name, spec.reference, "custom", "user image")
+                pinned = self._pinned(spec.name, spec.reference)
+                image = self._existing(spec.name, pinned.reference, "custom", "user image")
+                image.pinned = pinned.provenance()
+            else:
+                image = self._existing(spec.name, spec.reference, "custom", "user image")
+                image.pinned = _local_digest(spec.reference)
         elif self.source == "registry":
             image = self._registry(VARIANTS[spec.name])
         else:
@@ -211,8 +225,34 @@ class BaseImages:
 
     def _registry(self, variant: Variant) -> BaseImage:
         reference = variant.registry_ref
-        self._pull(variant.name, reference)
-        return self._existing(variant.name, reference, "registry", f"registry: {reference}")
+        pinned = self._pinned(variant.name, reference)
+        note = f"registry: {reference}" + (
+            f" via mirror {self.mirror}" if self.mirror and pinned.reference != reference else ""
+        )
+        image = self._existing(variant.name, pinned.reference, "registry", note)
+        image.pinned = pinned.provenance()
+        return image
+
+    def _pinned(self, name: str, reference: str) -> Resolved:
+        if self.mirror is None and self.lock is None:
+            # No mirror, no lock: the reference as given (pulled when missing).
+            self._pull(name, reference)
+            from pytest_traefik_compat.bases.registry import repo_digest
+
+            attrs = engine.client().images.get(reference).attrs
+            found = repo_digest(attrs, reference)
+            return Resolved(reference, found.split("@", 1)[1] if found else None, found)
+        resolved = resolve_pinned(
+            name,
+            reference,
+            mirror=self.mirror,
+            lock=self.lock,
+            strict=self.lock_strict,
+            progress=self.progress,
+        )
+        if resolved.moved:
+            self.notes.append(resolved.moved)
+        return resolved
 
     def _pull(self, name: str, reference: str) -> None:
         """Pull ``reference`` unless present; bounded by the client's request timeout."""
@@ -339,3 +379,16 @@ class BaseImages:
         tmp.write_text(json.dumps({"facts": facts.as_dict(), "files": files.to_json()}))
         os.replace(tmp, cache_file)
         return files, facts
+
+
+def _local_digest(reference: str) -> dict[str, Any]:
+    """A local image's identity for provenance: its registry digest if it was ever
+    pushed or pulled, else its image id (the config digest)."""
+    from pytest_traefik_compat.bases.registry import repo_digest
+
+    attrs = engine.client().images.get(reference).attrs
+    found = repo_digest(attrs, reference)
+    return {
+        "digest": found.split("@", 1)[1] if found else attrs.get("Id"),
+        "repo_digest": found,
+    }

@@ -169,6 +169,12 @@ def test_start_matrix(
         assert diagnosis.category == prediction.category, (
             f"predicted {prediction.category.value}, runtime said {diagnosis.evidence!r}"
         )
+    if prediction.category == startcheck.StartCategory.LIBC_TOO_OLD:
+        # The loader names each symbol version it lacks; the prediction listed them all.
+        said = f"{runtime_error}\n{logs}"
+        unseen = [v for v in prediction.missing if f"`{v}' not found" not in said]
+        record.details[START_MATRIX.glibc_missing] = list(prediction.missing)
+        assert not unseen, f"predicted missing {prediction.missing}; loader did not name {unseen}"
     if linkage == STATIC:
         assert observed_starts, "a static build must start on every base"
     if observed_starts:
@@ -585,7 +591,9 @@ def test_go_plugin_loading(
         extra_files=((plugin.path, "/greeter.so"),),
     )
     image = images.ensure_image(request, traefik_compat.cache_dir / "locks")
-    prediction = startcheck.predict_start(host.elf, traefik_base.files)
+    prediction = startcheck.predict_start(
+        host.elf, traefik_base.files, image_glibc=startcheck.glibc_version_of(traefik_base.facts)
+    )
     container = compat_stack.run_container(image.tag, f"goplugin-{linkage}")
     try:
         code, _ = probes.container_exit(container, timeout=START_TIMEOUT_S)

@@ -3,6 +3,8 @@ diagnosis of what a runtime said. Pure: no Go, no Docker."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from pytest_traefik_compat.gobuild.elf import ElfFacts
@@ -74,6 +76,15 @@ def test_old_glibc_is_predicted_when_version_known() -> None:
     old = predict_start(glibc, debian, image_glibc=(2, 31))
     assert not old.starts and old.category == StartCategory.LIBC_TOO_OLD
     assert old.reason == "needs GLIBC_2.34 but the image has glibc 2.31"
+    # Each version the loader will name, oldest first (the fixture needs 2.2.5 and 2.34).
+    assert old.missing == ("GLIBC_2.34",)
+    newer = dataclasses.replace(
+        glibc, version_needs=(("libc.so.6", ("GLIBC_2.2.5", "GLIBC_2.34", "GLIBC_2.32")),)
+    )
+    assert predict_start(newer, debian, image_glibc=(2, 31)).missing == (
+        "GLIBC_2.32",
+        "GLIBC_2.34",
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,161 @@
+"""Registry mode against a real registry (Debian's docker-registry on 127.0.0.1): the
+local bases pushed under their official names, pulled through --traefik-registry-mirror
+with progress, RepoDigests in the provenance, the lock written and honoured, a moved
+tag reported (and fatal with strict), each error class one bounded line, nothing left."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pytest_traefik_compat import engine
+from pytest_traefik_compat.bases import BaseImages
+from pytest_traefik_compat.bases.registry import mirror_reference, parse_reference, pull
+from pytest_traefik_compat.catalogue import VARIANTS
+from pytest_traefik_compat.errors import CompatError
+from pytest_traefik_compat.settings import ImageSpec
+from tests.helpers.registry_server import RegistryServer, auth_required_registry, free_port
+
+BASES = ("alpine", "debian-slim", "distroless")
+ERROR_BOUND_S = 60.0
+
+
+@pytest.fixture(scope="module")
+def registry(
+    tmp_path_factory: pytest.TempPathFactory, base_images: BaseImages
+) -> Iterator[tuple[RegistryServer, dict[str, str]]]:
+    """The registry with the three local bases under their official repository names."""
+    server = RegistryServer(tmp_path_factory.mktemp("registry"))
+    try:
+        digests = {}
+        for name in BASES:
+            local = base_images.get(ImageSpec(name))
+            official = parse_reference(VARIANTS[name].registry_ref)
+            digests[name] = server.push(local.reference, official.repository, official.tag or "")
+        yield server, digests
+    finally:
+        server.close()
+    assert not server.engine_references(), "pulled references left behind"
+    assert server.process.poll() is not None, "registry still running"
+
+
+def _registry_bases(
+    base_images: BaseImages, mirror: str, lock: Path | None = None, strict: bool = False
+) -> tuple[BaseImages, list[str]]:
+    lines: list[str] = []
+    bases = BaseImages(
+        base_images.cache_dir,
+        base_images.identity,
+        source="registry",
+        progress=lines.append,
+        mirror=mirror,
+        lock=lock,
+        lock_strict=strict,
+    )
+    return bases, lines
+
+
+def test_pull_through_the_mirror_records_digests_and_writes_the_lock(
+    registry: tuple[RegistryServer, dict[str, str]], base_images: BaseImages, tmp_path: Path
+) -> None:
+    server, digests = registry
+    server.forget_pulls()
+    lock = tmp_path / "bases.lock.json"
+    bases, lines = _registry_bases(base_images, server.address, lock)
+    for name in BASES:
+        started = time.monotonic()
+        image = bases.get(ImageSpec(name))
+        seconds = time.monotonic() - started
+        expected = mirror_reference(VARIANTS[name].registry_ref, server.address)
+        assert image.reference == expected
+        assert image.source == "registry"
+        assert image.pinned["digest"] == digests[name]
+        assert image.pinned["repo_digest"].endswith("@" + digests[name])
+        # The same image the local recipe built, so the facts are the local ones.
+        assert image.facts.image_id == base_images.get(ImageSpec(name)).facts.image_id
+        print(f"{name}: {seconds:.2f} s, {image.facts.size_bytes} bytes, {digests[name]}")
+    assert any(line.startswith("pulling 127.0.0.1") for line in lines), lines
+    pulled = [line for line in lines if line.startswith("pulled ")]
+    assert len(pulled) == 3 and all("layers" in line and "sha256:" in line for line in pulled)
+    data = json.loads(lock.read_text())
+    assert data["version"] == 1
+    assert {name: entry["digest"] for name, entry in data["images"].items()} == digests
+    assert data["images"]["alpine"]["reference"] == "alpine:3.21"
+
+
+def test_the_lock_pins_digests_and_reports_a_moved_tag(
+    registry: tuple[RegistryServer, dict[str, str]], base_images: BaseImages, tmp_path: Path
+) -> None:
+    server, digests = registry
+    lock = tmp_path / "lock.json"
+    lock.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "images": {"alpine": {"reference": "alpine:3.21", "digest": digests["alpine"]}},
+            }
+        )
+    )
+    # Someone pushes another image under the same tag.
+    other = base_images.get(ImageSpec("distroless")).reference
+    moved_to = server.push(other, "library/alpine", "3.21")
+    assert moved_to != digests["alpine"]
+    try:
+        server.forget_pulls()
+        bases, lines = _registry_bases(base_images, server.address, lock)
+        image = bases.get(ImageSpec("alpine"))
+        assert image.reference == f"{server.address}/library/alpine@{digests['alpine']}"
+        assert image.facts.libc_kind == "musl", "the locked image, not the moved tag"
+        [note] = bases.notes
+        assert note.startswith("tag alpine:3.21 moved since the lock")
+        assert image.pinned["lock"] == note
+        assert note in lines
+        server.forget_pulls()
+        strict, _ = _registry_bases(base_images, server.address, lock, strict=True)
+        with pytest.raises(CompatError) as caught:
+            strict.get(ImageSpec("alpine"))
+        message = str(caught.value)
+        assert "moved since the lock" in message and "--traefik-lock-strict" in message
+        assert "\n" not in message
+    finally:
+        server.push(base_images.get(ImageSpec("alpine")).reference, "library/alpine", "3.21")
+        server.forget_pulls()
+
+
+def _one_line_error(reference: str, mirror: str) -> tuple[str, float]:
+    started = time.monotonic()
+    with pytest.raises(CompatError) as caught:
+        pull(reference, mirror=mirror, timeout=ERROR_BOUND_S)
+    seconds = time.monotonic() - started
+    message = str(caught.value)
+    assert "\n" not in message and reference in message and mirror in message, message
+    assert seconds < ERROR_BOUND_S
+    return message, seconds
+
+
+def test_each_error_class_is_one_bounded_line(
+    registry: tuple[RegistryServer, dict[str, str]],
+) -> None:
+    server, _ = registry
+    before = set(engine_refs())
+    missing = f"{server.address}/library/nope:1"
+    message, _ = _one_line_error(missing, server.address)
+    assert ": not found: " in message
+    closed = f"127.0.0.1:{free_port()}"
+    message, _ = _one_line_error(f"{closed}/library/alpine:3.21", closed)
+    assert ": unreachable: " in message
+    with auth_required_registry() as address:
+        message, _ = _one_line_error(f"{address}/library/alpine:3.21", address)
+    assert ": auth required: " in message
+    assert set(engine_refs()) == before, "a failed pull left something behind"
+
+
+def engine_refs() -> list[str]:
+    refs: list[str] = []
+    for image in engine.client().images.list(all=True):
+        refs += image.attrs.get("RepoTags") or []
+    return refs
