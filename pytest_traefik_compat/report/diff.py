@@ -31,6 +31,7 @@ from pytest_traefik_compat.checks import (
 )
 from pytest_traefik_compat.records import Record
 from pytest_traefik_compat.report.document import load_report
+from pytest_traefik_compat.stats import compare
 
 Kind = Literal["regression", "improvement", "change"]
 KINDS: tuple[Kind, ...] = ("regression", "improvement", "change")
@@ -92,24 +93,11 @@ class Diff:
 
 
 def _mann_whitney_p(before: Sequence[float], after: Sequence[float]) -> float | None:
-    """Two-sided Mann-Whitney U p-value; None with fewer than MIN_SAMPLES on a side.
-
-    The run's statistics module (:func:`pytest_traefik_compat.stats.compare`) when the
-    installed version has it, else scipy directly: the same test either way.
-    """
+    """Two-sided Mann-Whitney U p-value (:func:`pytest_traefik_compat.stats.compare`);
+    None with fewer than MIN_SAMPLES on a side."""
     if len(before) < MIN_SAMPLES or len(after) < MIN_SAMPLES:
         return None
-    try:
-        from pytest_traefik_compat.stats import compare
-    except ImportError:
-        compare = None  # type: ignore[assignment]
-    if compare is not None:
-        return compare(before, after, labels=("baseline", "current")).p_value
-    if len(set(before) | set(after)) == 1:
-        return 1.0
-    from scipy.stats import mannwhitneyu
-
-    return float(mannwhitneyu(list(before), list(after), alternative="two-sided").pvalue)
+    return compare(before, after, labels=("baseline", "current")).p_value
 
 
 def significant_shift(before: Sequence[float], after: Sequence[float]) -> tuple[bool, float]:
@@ -403,7 +391,8 @@ def diff_records(
         elif check == MTLS.check:
             _mtls(c, key, before, after)
         elif check == STARTUP_LATENCY.check:
-            _series(c, key, before, after, (STARTUP_LATENCY.direct, STARTUP_LATENCY.traefik))
+            names = (STARTUP_LATENCY.direct, STARTUP_LATENCY.traefik)
+            _series(c, key, before, after, names)
         elif check == MEMORY.check:
             _memory(c, key, before, after)
         if len(c.changes) == regressions_before:

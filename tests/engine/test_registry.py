@@ -5,11 +5,13 @@ tag reported (and fatal with strict), each error class one bounded line, nothing
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import docker.errors
 import pytest
 
 from pytest_traefik_compat import engine
@@ -17,6 +19,7 @@ from pytest_traefik_compat.bases import BaseImages
 from pytest_traefik_compat.bases.registry import mirror_reference, parse_reference, pull
 from pytest_traefik_compat.catalogue import VARIANTS
 from pytest_traefik_compat.errors import CompatError
+from pytest_traefik_compat.report import load_report
 from pytest_traefik_compat.settings import ImageSpec
 from tests.helpers.registry_server import RegistryServer, auth_required_registry, free_port
 
@@ -159,3 +162,90 @@ def engine_refs() -> list[str]:
     for image in engine.client().images.list(all=True):
         refs += image.attrs.get("RepoTags") or []
     return refs
+
+
+SUITE_CHECKS = "image_facts or start_matrix or tls13 or startup_latency"
+COMPARED = {
+    "image-facts": None,  # every figure
+    "start-matrix": (
+        "predicted",
+        "prediction_reason",
+        "observed",
+        "observed_reason",
+        "exit_code",
+        "binary_size",
+        "image_size",
+    ),
+    "tls": ("version", "cipher", "tls12_refused", "alpn_offered_h2"),
+}
+
+
+def _suite(pytester: pytest.Pytester, report: Path, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess(
+        "--pyargs",
+        "pytest_traefik_compat.suite",
+        "-p",
+        "no:randomly",
+        "-k",
+        SUITE_CHECKS,
+        "--traefik-images=distroless",
+        "--traefik-samples=5",
+        f"--traefik-report-dir={report}",
+        *args,
+        timeout=900,
+    )
+
+
+def _managed_tags() -> set[str]:
+    tags: set[str] = set()
+    for image in engine.client().images.list(filters={"label": f"{engine.LABEL_MANAGED}=true"}):
+        tags.update(image.tags)
+    return tags
+
+
+@pytest.mark.slow
+def test_the_suite_in_registry_mode_equals_the_local_run_but_provenance(
+    registry: tuple[RegistryServer, dict[str, str]],
+    pytester: pytest.Pytester,
+    tmp_path: Path,
+) -> None:
+    """Local run, then registry mode through the mirror with a lock and the local run as
+    --traefik-baseline: same records except provenance, the digest recorded, no regression."""
+    server, digests = registry
+    server.forget_pulls()
+    before = _managed_tags()
+    local_dir, registry_dir, lock = tmp_path / "local", tmp_path / "registry", tmp_path / "lock"
+    try:
+        _suite(pytester, local_dir).assert_outcomes(passed=6)
+        result = _suite(
+            pytester,
+            registry_dir,
+            "--traefik-source=registry",
+            f"--traefik-registry-mirror={server.address}",
+            f"--traefik-lock={lock}",
+            f"--traefik-baseline={local_dir / 'report.json'}",
+        )
+        result.assert_outcomes(passed=6)
+        result.stdout.fnmatch_lines(["*against *report.json: 0 regressions*"])
+    finally:
+        # The images built on the mirrored reference are this test's own.
+        for tag in _managed_tags() - before:
+            with contextlib.suppress(docker.errors.APIError):
+                engine.client().images.remove(tag)
+        server.forget_pulls()
+    _, local = load_report(local_dir / "report.json")
+    _, pulled = load_report(registry_dir / "report.json")
+    assert {r.key for r in local} == {r.key for r in pulled}
+    by_key = {r.key: r for r in local}
+    for record in pulled:
+        assert record.provenance["source"] == "registry"
+        assert record.provenance["digest"] == digests["distroless"]
+        assert record.provenance["reference"].startswith(f"{server.address}/distroless/")
+        names = COMPARED.get(record.check, ())
+        names = tuple(record.figures) if names is None else names
+        for name in names:
+            assert record.value(name) == by_key[record.key].value(name), (record.key, name)
+    assert json.loads(lock.read_text())["images"]["distroless"]["digest"] == digests["distroless"]
+    diff = json.loads((registry_dir / "diff.json").read_text())
+    assert diff["counts"]["regression"] == 0, diff["changes"]
+    print((registry_dir / "diff.md").read_text())
