@@ -18,7 +18,7 @@ from testcontainers.core.container import DockerContainer
 from testcontainers.core.inspect import ContainerInspectInfo, ContainerState
 from testcontainers.core.network import Network
 
-from pytest_traefik_compat.engine import podman
+from pytest_traefik_compat.engine import podman, remote_files
 from pytest_traefik_compat.engine.client import client, image_exists, publish_host
 from pytest_traefik_compat.errors import CompatError
 
@@ -84,7 +84,8 @@ def run_container(
 
     Ports are published on ephemeral host ports (no collisions between workers) on the
     engine host's narrowest reachable address (127.0.0.1 for a local engine, see
-    :mod:`engine.resolve`); ``volumes`` maps host paths to read-only mount points.
+    :mod:`engine.resolve`); ``volumes`` maps host paths to read-only mount points (on a
+    remote engine, read-only copies in labelled volumes: :mod:`engine.remote_files`).
     """
     require_image(image, f"container {name}")
     container = DockerContainer(image, name=name, network=network, env=dict(environment or {}))
@@ -93,8 +94,13 @@ def run_container(
     container.ports = {f"{port}/tcp": (address, None) for port in ports}  # type: ignore[misc]
     if command is not None:
         container.with_command(list(command))
-    for host_path, mount_point in (volumes or {}).items():
-        container.with_volume_mapping(host_path, mount_point, mode="ro")
+    for index, (host_path, mount_point) in enumerate((volumes or {}).items()):
+        source = host_path
+        if remote_files.needs_copy():  # a remote engine cannot see this machine's files
+            source = remote_files.volume_from_directory(
+                host_path, image=image, name=f"{name}-v{index}", labels=labels
+            )
+        container.with_volume_mapping(source, mount_point, mode="ro")
     container.with_kwargs(
         labels=dict(labels),
         **podman.run_options(),  # engine differences (Podman: explicit ulimits)
@@ -115,7 +121,7 @@ def run_container(
 def inspect(container: Container) -> ContainerInspectInfo:
     """The typed ``docker inspect`` of a container, fresh from the engine."""
     container.reload()
-    return ContainerInspectInfo.from_dict(container.attrs)
+    return ContainerInspectInfo.from_dict(podman.normalize_inspect(container.attrs))
 
 
 def state(container: Container) -> ContainerState:

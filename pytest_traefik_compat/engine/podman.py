@@ -15,6 +15,8 @@ Measured against Podman 4.3.1 (Debian) served by ``podman system service``:
   ``NAME:TAG`` still resolve, but RepoTags carry the prefix (:func:`strip_localhost`).
 - exec of a missing program: exit code 127 with runc's words, where Docker answers
   126 ("OCI runtime exec failed"); both are "the program is not there".
+- inspect: ``State.Health.Log`` is ``null`` until a check ran (Docker: a list), which
+  testcontainers' typed inspect cannot parse (:func:`normalize_inspect`).
 
 Every difference is named in :data:`DIFFERENCES` so the report can say it is the
 engine's, not the base's.
@@ -43,6 +45,7 @@ DIFFERENCES: dict[str, str] = {
     "at the container's interval (Podman schedules them with systemd timers)",
     "image-names": "images are stored as localhost/NAME:TAG",
     "exec-exit-code": "exec of a missing program exits 127 (Docker: 126)",
+    "inspect": "State.Health.Log is null before the first check (normalised to [])",
 }
 
 _last_run: dict[str, float] = {}
@@ -107,6 +110,15 @@ def run_healthcheck(container_id: str) -> str | None:
         if answer.status_code == 200:
             return str(answer.json().get("Status") or "")
     return None
+
+
+def normalize_inspect(attrs: dict[str, Any]) -> dict[str, Any]:
+    """Podman answers ``State.Health.Log: null`` before a first check, where Docker has a
+    list; testcontainers' typed inspect expects the list."""
+    health = (attrs.get("State") or {}).get("Health")
+    if isinstance(health, dict) and health.get("Log") is None:
+        attrs = {**attrs, "State": {**attrs["State"], "Health": {**health, "Log": []}}}
+    return attrs
 
 
 def strip_localhost(tag: str) -> str:

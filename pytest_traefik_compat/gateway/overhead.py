@@ -35,7 +35,7 @@ MIN_REQUESTS = 200
 
 
 class _SniHttps(http.client.HTTPSConnection):
-    """HTTPS to 127.0.0.1 presenting (and verifying) ``sni``."""
+    """HTTPS to ``address`` (the engine host) presenting (and verifying) ``sni``."""
 
     def __init__(
         self, address: str, port: int, *, context: ssl.SSLContext, sni: str, timeout: float
@@ -57,7 +57,8 @@ class Target:
     path: str = "/healthz"
     context_factory: Callable[[], ssl.SSLContext] | None = None
     sni: str = ""
-    address: str = LOOPBACK
+    # Where the engine publishes ports: 127.0.0.1 for a local engine (engine.engine_host).
+    address: str = field(default_factory=lambda: _engine_host())
 
     def connection(
         self, timeout: float, context: ssl.SSLContext | None = None
@@ -246,6 +247,12 @@ def compare(
     result = Overhead(mode, concurrency, d, t)
     result.added_ms, result.ci_low_ms, result.ci_high_ms = added_latency(d, t)
     return result
+
+
+def _engine_host() -> str:
+    from pytest_traefik_compat import engine
+
+    return engine.engine_host()
 
 
 def free_port() -> int:

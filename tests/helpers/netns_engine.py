@@ -137,6 +137,7 @@ class NetnsDockerd:
     pid: int | None = None
     log_path: Path | None = None
     made: list[str] = field(default_factory=list)
+    process: subprocess.Popen[bytes] | None = None
 
     @property
     def host_veth(self) -> str:
@@ -185,7 +186,7 @@ class NetnsDockerd:
         self.made.append("dirs")
         self.log_path = self.root / "dockerd.log"
         with self.log_path.open("wb") as log:
-            daemon = subprocess.Popen(
+            daemon = self.process = subprocess.Popen(
                 [
                     "nsenter",
                     f"--net=/var/run/netns/{self.name}",
@@ -211,10 +212,13 @@ class NetnsDockerd:
             )
         self.pid = daemon.pid
         self.made.append("daemon")
-        _wait(self._answers, START_TIMEOUT_S, f"dockerd at {self.url}")
+        try:
+            _wait(self._answers, START_TIMEOUT_S, f"dockerd at {self.url}")
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}: {self.log_tail()}") from None
 
     def _answers(self) -> bool:
-        if self.pid is not None and not Path(f"/proc/{self.pid}").exists():
+        if self.process is not None and self.process.poll() is not None:
             raise RuntimeError(f"dockerd exited: {self.log_tail()}")
         done = subprocess.run(
             ["docker", "-H", self.url, "version", "--format", "{{.Server.Version}}"],
@@ -243,6 +247,9 @@ class NetnsDockerd:
             )
             if self.pid is not None:
                 _kill_tree(self.pid)
+            if self.process is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=5)
             # Whatever still runs in the namespace was started by this daemon.
             for pid in _run(["ip", "netns", "pids", self.name], check=False).split():
                 _kill_tree(int(pid), timeout=5)
@@ -286,6 +293,9 @@ class PodmanService:
     workdir: Path
     pid: int | None = None
     log_path: Path | None = None
+    # Podman refuses a runroot longer than 50 characters: a short one of our own.
+    runroot: Path = field(default_factory=lambda: Path(f"/tmp/ptc16-{secrets.token_hex(4)}"))
+    process: subprocess.Popen[bytes] | None = None
 
     @property
     def root(self) -> Path:
@@ -293,7 +303,7 @@ class PodmanService:
 
     @property
     def socket(self) -> Path:
-        return self.root / "api.sock"
+        return self.runroot / "api.sock"
 
     @property
     def url(self) -> str:
@@ -307,7 +317,7 @@ class PodmanService:
             "--root",
             str(self.root / "storage"),
             "--runroot",
-            str(self.root / "run"),
+            str(self.runroot),
             "--tmpdir",
             str(self.root / "tmp"),
         ]
@@ -315,21 +325,25 @@ class PodmanService:
     def start(self) -> None:
         if shutil.which("podman") is None:
             raise RuntimeError("podman not found (Debian: apt-get install podman)")
-        for sub in ("storage", "run", "tmp"):
+        for sub in ("storage", "tmp"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self.runroot.mkdir(mode=0o700)
         self.log_path = self.root / "service.log"
         with self.log_path.open("wb") as log:
-            service = subprocess.Popen(
+            service = self.process = subprocess.Popen(
                 [*self._podman(), "system", "service", "--time=0", self.url],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         self.pid = service.pid
-        _wait(self._answers, START_TIMEOUT_S, f"podman service at {self.url}")
+        try:
+            _wait(self._answers, START_TIMEOUT_S, f"podman service at {self.url}")
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}: {self.log_tail()}") from None
 
     def _answers(self) -> bool:
-        if self.pid is not None and not Path(f"/proc/{self.pid}").exists():
+        if self.process is not None and self.process.poll() is not None:
             raise RuntimeError(f"podman service exited: {self.log_tail()}")
         if not self.socket.exists():
             return False
@@ -368,10 +382,14 @@ class PodmanService:
                     cmdline = (proc / "cmdline").read_bytes()
                     if b"conmon" in cmdline and str(self.root).encode() in cmdline:
                         _kill_tree(int(proc.name), timeout=5)
-        _umount_under(self.root)
-        shutil.rmtree(self.root, ignore_errors=True)
-        if self.root.exists():
-            problems.append(f"directory {self.root} remains")
+        if self.process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=5)
+        for path in (self.runroot, self.root):
+            _umount_under(path)
+            shutil.rmtree(path, ignore_errors=True)
+            if path.exists():
+                problems.append(f"directory {path} remains")
         return problems
 
 
