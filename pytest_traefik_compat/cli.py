@@ -18,6 +18,7 @@ from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.settings import (
     default_cache_dir,
     parse_images,
+    parse_mirror,
     parse_source,
 )
 
@@ -79,6 +80,8 @@ def cmd_bases(args: argparse.Namespace) -> int:
         identity,
         source=args.source,
         progress=lambda message: print(message, file=sys.stderr),
+        mirror=args.registry_mirror,
+        lock=Path(args.lock) if args.lock else None,
     )
     facts = [bases.get(spec).facts for spec in args.images]
     if args.json:
@@ -260,6 +263,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=parse_images(",".join(DEFAULT_VARIANTS)),
     )
     bases.add_argument("--traefik-source", dest="source", type=parse_source, default="local")
+    bases.add_argument(
+        "--traefik-registry-mirror", dest="registry_mirror", type=parse_mirror, default=None
+    )
+    bases.add_argument("--traefik-lock", dest="lock", default=None, metavar="FILE")
     bases.add_argument("--json", action="store_true")
     bases.add_argument("--cache-dir", default=str(default_cache_dir()))
     bases.set_defaults(func=cmd_bases)

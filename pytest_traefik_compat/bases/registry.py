@@ -110,7 +110,7 @@ def is_loopback_mirror(mirror: str) -> bool:
 ERROR_CLASSES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.IGNORECASE))
     for name, pattern in (
-        ("TLS error", r"x509|certificate|tls:|server gave HTTP response to HTTPS client|https"),
+        ("TLS error", r"x509|certificate|tls:|server gave HTTP response to HTTPS client"),
         ("auth required", r"unauthorized|authentication required|denied|no basic auth"),
         ("not found", r"manifest unknown|not found|does not exist|name unknown|404"),
         (
@@ -159,9 +159,14 @@ class PullResult:
     def line(self) -> str:
         size = f"{self.bytes / 1_048_576:.1f} MiB"
         cached = f", {self.already_present} already present" if self.already_present else ""
+        moved = (
+            f"{self.layers} layers, {size}{cached}"
+            if self.layers
+            else "no layer to download (all present in the engine)"
+        )
         return (
-            f"pulled {self.reference}: {self.layers} layers, {size}{cached} in "
-            f"{self.seconds:.1f} s -> {self.digest or 'no digest'}"
+            f"pulled {self.reference}: {moved} in {self.seconds:.1f} s -> "
+            f"{self.digest or 'no digest'}"
         )
 
 
