@@ -48,7 +48,7 @@ BUDGETS: Final[dict[str, BudgetName]] = {
     b.name: b
     for b in (
         BudgetName("startup_ms", "ms", "container create to first 200 on /healthz, direct"),
-        BudgetName("exec_ready_ms", "ms", "process exec to listeners ready, as it reports"),
+        BudgetName("exec_ready_ms", "ms", "the program's init to listeners ready, as it logs"),
         BudgetName("route_ready_ms", "ms", "service ready to routed by Traefik"),
         BudgetName("rss_mb", "mb", "service VmRSS after warm-up"),
         BudgetName("peak_rss_mb", "mb", "service VmHWM after the bounded load"),

@@ -34,8 +34,18 @@ def _detail(name: str) -> Any:
 STAT_MIN: Final = "min"
 STAT_MEDIAN: Final = "median"
 STAT_P95: Final = "p95"
+STAT_P99: Final = "p99"
 STAT_MAX: Final = "max"
-SAMPLE_STATS: Final = (STAT_MIN, STAT_MEDIAN, STAT_P95, STAT_MAX)
+# The median's bootstrap 95% interval, the coefficient of variation and the count
+# (pytest_traefik_compat.stats); every series gets these.
+STAT_CI_LOW: Final = "ci_low"
+STAT_CI_HIGH: Final = "ci_high"
+STAT_CV: Final = "cv"
+STAT_N: Final = "n"
+SAMPLE_STATS: Final = (STAT_MIN, STAT_MEDIAN, STAT_CI_LOW, STAT_CI_HIGH, STAT_MAX, STAT_CV, STAT_N)
+# Written only where n supports them (stats.MIN_N_FOR: 20 for p95, 100 for p99); the
+# report says "max" otherwise.
+PERCENTILE_STATS: Final = (STAT_P95, STAT_P99)
 
 
 def stat_figure(series: str, stat: str) -> str:
@@ -113,12 +123,29 @@ class StartMatrix:
 
 @dataclass(frozen=True)
 class StartupLatency:
+    """Container create to first 200, directly (the service and the floor: a net/http
+    server measured the same way) and, separately, the route becoming ready in Traefik.
+    Each start is split into START_PARTS: series ``part_series(direct, part)``."""
+
     check: str = "startup-latency"
     direct: str = _samples("direct")
-    traefik: str = _samples("traefik")
+    traefik: str = _samples("traefik")  # older reports: create to first 200 through Traefik
     floor: str = _samples("floor")
+    route_ready: str = _samples("route_ready")  # service's first 200 -> routed by Traefik
+    init_ready: str = _samples("direct_init_ready")  # Go init -> ready (sub-ms)
     samples: str = "samples"
+    service_cost: str = "service_cost"  # median(direct) - median(floor), ms
+    floor_below_direct: str = "floor_below_direct"
+    floor_vs_direct_p: str = "floor_vs_direct_p"
+    health_interval: str = "health_interval"
+    poll_interval: str = "poll_interval"
+    noisy: str = "noisy"  # the machine was busy (load per core) or a series' CV is high
+    lock_wait: str = "lock_wait"
     definition: str = _detail("definition")
+    conditions: str = _detail("conditions")
+    container_specs: str = _detail("container_specs")  # {"direct": ..., "floor": ...}
+    parts: str = _detail("parts")  # {part: meaning}
+    starts: str = _detail("starts")  # every sample's stamps
 
 
 @dataclass(frozen=True)
@@ -128,7 +155,12 @@ class Memory:
     rss_metrics: str = "rss_metrics"
     rss_kernel_after_scrape: str = "rss_kernel_after_scrape"
     warmup_requests: str = "warmup_requests"
-    ratio: str = "ratio"
+    ratio: str = "ratio"  # the sanity check: kernel VmRSS vs process_resident_memory_bytes
+    rss_peak: str = "rss_peak"  # VmHWM after the bounded load
+    load_requests: str = "load_requests"
+    cgroup_memory: str = "cgroup_memory"  # the container's memory without page cache
+    go_heap_inuse: str = "go_heap_inuse"  # go_memstats_heap_inuse_bytes
+    sanity_check: str = _detail("sanity_check")
 
 
 @dataclass(frozen=True)
@@ -202,7 +234,10 @@ class Healthcheck:
     shell: str = "shell"
     self_probe: str = "self-probe"
     self_probe_status: str = "self_probe_status"
-    healthy_after: str = "healthy_after"
+    healthy_after: str = "healthy_after"  # a fresh container: StartedAt -> first passing probe
+    health_interval: str = "health_interval"
+    start_period: str = "start_period"
+    health_log: str = _detail("health_log")
     styles: str = _detail("styles")  # {style: StyleResult keys}
 
 
@@ -301,6 +336,63 @@ class GatewayOverhead:
     errors: str = _detail("errors")
 
 
+# The parts of one container start, in order (measure.PARTS; they add up to the total).
+START_PARTS: Final[tuple[str, ...]] = ("create", "start", "handoff", "init_ready", "first_answer")
+# The sample service's -mode values (in-process start per mode).
+SERVICE_MODES: Final[tuple[str, ...]] = ("gin", "grpc", "mixed")
+
+
+def part_series(series: str, part: str) -> str:
+    """The sample series of one part of a start series: ``direct_exec_ready``."""
+    return f"{series}_{part}"
+
+
+def mode_series(mode: str, what: str) -> str:
+    """An in-process series per -mode: ``gin_exec_ready``, ``grpc_init_ready``."""
+    return f"{mode}_{what}"
+
+
+@dataclass(frozen=True)
+class InProcessStart:
+    """The service's own exec -> listeners ready per -mode (series mode_series(mode, ...)),
+    run inside a container of each linkage (the record's variant) that starts on the base."""
+
+    check: str = "inprocess-start"
+    exec_ready: str = "exec_ready"  # suffix: /proc/self/stat exec -> ready, 10 ms ticks
+    init_ready: str = "init_ready"  # suffix: Go init -> ready, sub-ms
+    samples: str = "samples"
+    exec_resolution: str = "exec_resolution"
+    comparisons: str = _detail("comparisons")  # ["gin vs grpc: ...", ...]
+    conditions: str = _detail("conditions")
+
+
+@dataclass(frozen=True)
+class TraefikFigures:
+    """Traefik's own start (create to /ping 200, decomposed) and memory on this base."""
+
+    check: str = "traefik-figures"
+    start: str = _samples("start")
+    rss: str = "rss"  # VmRSS after the suite's traffic
+    rss_peak: str = "rss_peak"  # VmHWM
+    cgroup_memory: str = "cgroup_memory"
+    conditions: str = _detail("conditions")
+    starts: str = _detail("starts")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One --traefik-budget on one base (the record's variant is the budget name)."""
+
+    check: str = "budget"
+    outcome: str = "outcome"  # pass / fail / inconclusive / missing
+    limit: str = "limit"
+    median: str = "median"
+    ci_low: str = "ci_low"
+    ci_high: str = "ci_high"
+    more_samples: str = "more_samples"
+    sentence: str = _detail("sentence")
+
+
 IMAGE_FACTS: Final = ImageFacts()
 START_MATRIX: Final = StartMatrix()
 STARTUP_LATENCY: Final = StartupLatency()
@@ -319,6 +411,9 @@ TRAEFIK_PLUGIN: Final = TraefikPlugin()
 GO_PLUGIN: Final = GoPlugin()
 TLS_EVIDENCE: Final = TlsEvidence()
 GATEWAY_OVERHEAD: Final = GatewayOverhead()
+INPROCESS_START: Final = InProcessStart()
+TRAEFIK_FIGURES: Final = TraefikFigures()
+BUDGET: Final = Budget()
 
 # The order the suite reads in (what the image is, whether it starts, how fast...); each
 # has a table of its own. Checks not listed here (the suite's client-identity,
@@ -327,7 +422,9 @@ CHECK_ORDER: Final[tuple[str, ...]] = (
     IMAGE_FACTS.check,
     START_MATRIX.check,
     STARTUP_LATENCY.check,
+    INPROCESS_START.check,
     MEMORY.check,
+    TRAEFIK_FIGURES.check,
     TLS.check,
     MTLS.check,
     GRPC.check,
@@ -335,6 +432,7 @@ CHECK_ORDER: Final[tuple[str, ...]] = (
     HEALTHCHECK.check,
     ALIGNMENT.check,
     RUNTIME_FACTS.check,
+    BUDGET.check,
 )
 
 # Every check the built-in suite writes.
@@ -355,6 +453,9 @@ SUITE_CHECKS: Final = (
     GO_PLUGIN,
     TLS_EVIDENCE,
     GATEWAY_OVERHEAD,
+    INPROCESS_START,
+    TRAEFIK_FIGURES,
+    BUDGET,
 )
 
 HEALTHCHECK_STYLES: Final[tuple[str, ...]] = (

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from pytest_traefik_compat import settings as opts
+from pytest_traefik_compat.budgets import BUDGETS, parse_budgets
 from pytest_traefik_compat.catalogue import VARIANT_NAMES
 from pytest_traefik_compat.session import SESSION_PLUGIN_NAME, CompatSession, settings_key
 
@@ -53,8 +54,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=opts.parse_samples,
         default=None,
         metavar="N",
-        help=f"startup latency samples per base ({opts.SAMPLES_RANGE[0]}-"
-        f"{opts.SAMPLES_RANGE[1]}, default 5)",
+        help=f"container starts per startup series and base ({opts.SAMPLES_RANGE[0]}-"
+        f"{opts.SAMPLES_RANGE[1]}, default {opts.DEFAULT_SAMPLES}; in-process starts 3x)",
+    )
+    group.addoption(
+        "--traefik-budget",
+        dest="traefik_budgets",
+        type=parse_budgets,
+        default=None,
+        metavar="NAME=LIMIT,...",
+        help="limits judged on each figure's 95%% interval, one test per budget and base: "
+        "startup_ms=800,rss_mb=64,handshake_ms=20,image_mb=100, per base as "
+        "debian-slim:image_mb=120 (names: " + ", ".join(BUDGETS) + "; env "
+        "PYTEST_TRAEFIK_BUDGETS, ini traefik_budgets)",
     )
     group.addoption(
         "--traefik-handshakes",

@@ -13,7 +13,7 @@ from pytest_traefik_compat.bases.images import ServiceBuild
 from pytest_traefik_compat.checks import PLUGIN_VALUE, STATIC
 from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
-from pytest_traefik_compat.session import sample_apps_dir
+from pytest_traefik_compat.session import sample_apps_dir, settings_key
 
 HEALTH_INTERVAL = "1s"
 PLUGIN_MODULE = "github.com/compat/headerplugin"
@@ -84,6 +84,23 @@ def floor_build(
     traefik_build: Callable[..., ServiceBuild],
     sample_dir: Path,
 ) -> ServiceBuild:
+    """The start-latency floor: a net/http-only static server with the service's ports
+    and the same self-probe HEALTHCHECK, so only the program differs."""
     return traefik_build(
-        sample_dir / "floor", traefik_base, ports=(), healthcheck=None, linkage_var=None
+        sample_dir / "floor", traefik_base, ports=(8080, 8081, 9090), linkage_var=None
     )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One test_budget per --traefik-budget name (x base, from the plugin)."""
+    if "budget_name" not in metafunc.fixturenames:
+        return
+    names = metafunc.config.stash[settings_key].budgets.names()
+    if names:
+        metafunc.parametrize("budget_name", names)
+    else:
+        metafunc.parametrize(
+            "budget_name",
+            [pytest.param("", marks=pytest.mark.skip(reason="no --traefik-budget given"))],
+            ids=["no-budgets"],
+        )

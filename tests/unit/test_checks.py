@@ -38,7 +38,9 @@ def _names(kind: str | None) -> set[str]:
 SAMPLES = _names(checks.SAMPLES)
 DETAILS = _names(checks.DETAILS)
 FIGURES = _names(None) | {
-    checks.stat_figure(series, stat) for series in SAMPLES for stat in checks.SAMPLE_STATS
+    checks.stat_figure(series, stat)
+    for series in SAMPLES
+    for stat in (*checks.SAMPLE_STATS, *checks.PERCENTILE_STATS)
 }
 
 
@@ -183,7 +185,7 @@ def test_stat_figures_are_the_ones_add_samples_writes() -> None:
 
 FORBIDDEN = ("pytest", "_pytest", "docker", "testcontainers")
 ALLOWED_OWN = {"pytest_traefik_compat", "pytest_traefik_compat.checks"}
-ALLOWED_OWN |= {f"pytest_traefik_compat.{name}" for name in ("errors", "records")}
+ALLOWED_OWN |= {f"pytest_traefik_compat.{name}" for name in ("errors", "records", "stats")}
 
 
 def test_the_report_imports_no_pytest_gobuild_or_engine() -> None:

@@ -1,0 +1,102 @@
+"""measure.py without an engine: the decomposition adds up, engine stamps parse,
+ready lines are found, cgroup memory leaves page cache out, the lock records events."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pytest_traefik_compat import measure
+from pytest_traefik_compat.checks import START_PARTS
+
+MS = 1_000_000
+
+
+def test_parts_are_the_checks_vocabulary() -> None:
+    assert measure.PARTS == START_PARTS
+    assert set(measure.PART_MEANING) == set(START_PARTS)
+
+
+@pytest.mark.parametrize("handoff_ms", [3, -4])  # StartedAt may land after the init
+def test_decomposition_adds_up_to_the_total(handoff_ms: int) -> None:
+    t0 = 1_700_000_000 * 1_000_000_000
+    sample = measure.StartSample(
+        requested_ns=t0,
+        first_answer_ns=t0 + 400 * MS,
+        total_ms=400.3,  # monotonic, read next to the wall clock
+        created_ns=t0 + 40 * MS,
+        started_ns=t0 + 300 * MS,
+        init_ns=t0 + (300 + handoff_ms) * MS,
+        ready_ns=t0 + 350 * MS,
+    )
+    parts = sample.parts()
+    assert list(parts) == list(START_PARTS)
+    assert parts["handoff"] == handoff_ms
+    assert sum(v for v in parts.values() if v is not None) == pytest.approx(400)
+    assert abs(sample.wall_total_ms - sample.total_ms) <= measure.POLL_S * 1000
+
+
+def test_without_a_ready_line_only_engine_parts() -> None:
+    t0 = 10 * 1_000_000_000
+    sample = measure.StartSample(
+        t0, t0 + 100 * MS, 100.0, created_ns=t0 + MS, started_ns=t0 + 50 * MS
+    )
+    parts = sample.parts()
+    assert parts["handoff"] is None and parts["init_ready"] is None
+    assert parts["first_answer"] == 50
+    assert sum(v for v in parts.values() if v is not None) == pytest.approx(100)
+
+
+def test_engine_times_parse_with_nanoseconds() -> None:
+    ns = measure.parse_engine_time("2026-11-30T03:59:23.123456789Z")
+    assert ns is not None and ns % 1_000_000_000 == 123456789
+    assert measure.parse_engine_time("0001-01-01T00:00:00Z") is None
+    plus = measure.parse_engine_time("2026-11-30T04:59:23.5+01:00")
+    assert plus == measure.parse_engine_time("2026-11-30T03:59:23.5Z")
+
+
+def test_ready_report_is_the_structured_line() -> None:
+    logs = "\n".join(
+        [
+            json.dumps({"msg": "listening", "mode": "mixed"}),
+            "not json",
+            json.dumps({"msg": "ready", "init_unix_ns": 5, "ready_unix_ns": 9}),
+        ]
+    )
+    assert measure.ready_report(logs) == {"msg": "ready", "init_unix_ns": 5, "ready_unix_ns": 9}
+    assert measure.ready_report("plain text\n") is None
+
+
+def test_start_samples_output_parses() -> None:
+    out = json.dumps(
+        {"mode": "gin", "samples": [{"exec_to_ready_ms": 20.5, "init_to_ready_ms": 8.25}]}
+    )
+    parsed = measure.parse_start_samples("noise\n" + out + "\n")
+    assert parsed.mode == "gin" and parsed.init_to_ready_ms == [8.25]
+    with pytest.raises(ValueError):
+        measure.parse_start_samples("nothing")
+
+
+def test_cgroup_memory_leaves_page_cache_out() -> None:
+    v2 = {"memory_stats": {"usage": 100, "stats": {"inactive_file": 30, "file": 50}}}
+    v1 = {"memory_stats": {"usage": 100, "stats": {"total_inactive_file": 20}}}
+    assert measure.cgroup_memory_without_cache(v2) == 70
+    assert measure.cgroup_memory_without_cache(v1) == 80
+    assert measure.cgroup_memory_without_cache({}) is None
+
+
+def test_proc_status_reads_rss_and_peak(tmp_path: Path) -> None:
+    (tmp_path / "7").mkdir()
+    (tmp_path / "7" / "status").write_text("Name:\tapp\nVmHWM:\t   2048 kB\nVmRSS:\t 1024 kB\n")
+    assert measure.proc_status(7, proc=tmp_path) == {"VmHWM": 2 << 20, "VmRSS": 1 << 20}
+
+
+def test_quiet_lock_records_conditions_and_events(tmp_path: Path) -> None:
+    with measure.quiet(tmp_path, owner="w1", others=lambda: 3) as conditions:
+        assert conditions.other_containers == 3 and not conditions.waited_for_lock
+    assert conditions.load_1m_after is not None
+    events = (tmp_path / measure.EVENTS_NAME).read_text().split()
+    assert events[1::3] == ["acquired", "released"] and set(events[2::3]) == {"w1"}
+    assert "noisy" in conditions.as_dict()
