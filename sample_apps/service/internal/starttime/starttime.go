@@ -4,6 +4,11 @@
 //   - Exec: when the kernel started the process (field 22 of /proc/self/stat, in
 //     clock ticks since boot, turned into wall-clock time against CLOCK_BOOTTIME).
 //     Resolution: one clock tick (USER_HZ, 100 per second on Linux: 10 ms).
+//     Careful: the kernel stamps the fork, and execve keeps it. For a child the Go
+//     sampler starts, fork and exec are microseconds apart; for a container's first
+//     process it is the runtime's fork of runc init, often hundreds of ms before
+//     the binary is exec'd (measured here), so harnesses end the engine's part at
+//     Init instead.
 //   - Init: the wall clock when this package was initialized. Go initializes
 //     ready packages in import-path order, so example.com/... runs before the
 //     third-party inits (github.com/gin-gonic/..., google.golang.org/grpc/...):
