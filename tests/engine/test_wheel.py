@@ -29,7 +29,18 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> str:
     done = subprocess.run(
         cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
-    assert done.returncode == 0, f"{cmd[:4]}: {done.stdout[-4000:]}\n{done.stderr[-3000:]}"
+    if done.returncode != 0:
+        lines = done.stdout.splitlines()
+        telling = [ln for ln in lines if "Error" in ln or ln.startswith(("FAILED", "ERROR", "E "))]
+        pytest.fail(
+            f"{' '.join(cmd[:5])} exited {done.returncode}:\n"
+            + "\n".join(telling[-60:])
+            + "\n"
+            + "\n".join(lines[-5:])
+            + "\n"
+            + done.stderr[-2000:],
+            pytrace=False,
+        )
     return done.stdout
 
 
