@@ -391,7 +391,7 @@ def diff_records(
         elif check == MTLS.check:
             _mtls(c, key, before, after)
         elif check == STARTUP_LATENCY.check:
-            names = (STARTUP_LATENCY.direct, STARTUP_LATENCY.traefik)
+            names = (STARTUP_LATENCY.direct, STARTUP_LATENCY.traefik, STARTUP_LATENCY.route_ready)
             _series(c, key, before, after, names)
         elif check == MEMORY.check:
             _memory(c, key, before, after)
