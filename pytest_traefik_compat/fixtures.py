@@ -266,19 +266,34 @@ def traefik_gateway(
         gateway.close()
 
 
-@pytest.fixture
-def traefik_lint() -> Callable[..., list[Any]]:
-    """Lint your own Traefik config for the mTLS traps: ``traefik_lint(paths)`` returns
-    the findings (each with ``file``, ``router``, ``why``, ``fix``, ``code``; ``line()``
-    for a readable line). Paths are static and dynamic files, YAML or TOML, or
-    directories of them. ``assert not traefik_lint(["traefik.yml", "dynamic/"])``.
-    """
-    from pytest_traefik_compat.gateway.lint import lint_paths
+class TraefikLint:
+    """What the ``traefik_lint`` fixture hands out: call it for the findings, or
+    ``assert_clean`` to fail the test with one readable entry per finding."""
 
-    def lint(paths: Sequence[str | Path] | str | Path) -> list[Any]:
+    def __repr__(self) -> str:
+        return "traefik_lint"
+
+    def __call__(self, paths: Sequence[str | Path] | str | Path) -> list[Any]:
+        from pytest_traefik_compat.gateway.lint import lint_paths
+
         if isinstance(paths, (str, Path)):
             paths = [paths]
         with clear_errors():
-            return list(lint_paths(paths))
+            return lint_paths(paths)
 
-    return lint
+    def assert_clean(self, paths: Sequence[str | Path] | str | Path) -> None:
+        findings = self(paths)
+        if findings:
+            pytest.fail(f"{len(findings)} Traefik config finding(s):\n{findings}", pytrace=False)
+
+
+@pytest.fixture
+def traefik_lint() -> TraefikLint:
+    """Lint your own Traefik config for the mTLS traps: ``traefik_lint(paths)`` returns
+    the findings (each with ``file``, ``router``, ``why``, ``fix``, ``code``; ``line()``
+    for a readable line; the list prints as those lines). Paths are static and dynamic
+    files, YAML or TOML, or directories of them. ``traefik_lint.assert_clean(paths)``
+    fails the test with ``<file>: <router>: [<code>] <why>`` and the fix per finding;
+    ``assert not traefik_lint([...])`` works too.
+    """
+    return TraefikLint()

@@ -21,7 +21,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from pytest_traefik_compat import engine
-from pytest_traefik_compat.gateway.clients import TlsProbe, probe_tls
+from pytest_traefik_compat.gateway.clients import probe_tls
 
 POLL_S = 0.02
 
@@ -145,15 +145,6 @@ def handshakes(
             key = (probe.error or f"HTTP {probe.status}").split("(_ssl")[0].strip()
             stats.errors[key] = stats.errors.get(key, 0) + 1
     return stats
-
-
-def refused(probe: TlsProbe) -> bool:
-    """Refused means no answer from the backend: a failed handshake or a failed read.
-
-    An HTTP error status (421 Misdirected, 404) after a completed handshake means the
-    TLS layer let the client in, which the negative mTLS matrix counts as a leak.
-    """
-    return not probe.accepted
 
 
 # ---------------------------------------------------------------- containers

@@ -56,6 +56,7 @@ __all__ = [
     "SNI_STRICT_NO_CERTIFICATE",
     "WEAK_DEFAULT",
     "Finding",
+    "Findings",
     "lint_config",
     "lint_paths",
 ]
@@ -106,6 +107,17 @@ class Finding:
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
+
+
+class Findings(list[Finding]):
+    """The findings of one lint, printed one finding per entry (``Finding.line()``), so
+    ``assert not findings, findings`` and a failing test show the readable text."""
+
+    def __str__(self) -> str:
+        return "\n".join(f.line() for f in self)
+
+    def __repr__(self) -> str:
+        return str(self) if self else "no findings"
 
 
 @dataclass
@@ -374,7 +386,7 @@ def lint_config(config: _Config) -> list[Finding]:
     return findings
 
 
-def lint_paths(paths: Iterable[str | Path]) -> list[Finding]:
+def lint_paths(paths: Iterable[str | Path]) -> Findings:
     """Lint Traefik configuration files (static and dynamic, YAML or TOML; directories
     are read recursively) as one configuration. Raises CompatError on unreadable input."""
     config = _Config()
@@ -385,7 +397,7 @@ def lint_paths(paths: Iterable[str | Path]) -> list[Finding]:
         if not isinstance(data, Mapping):
             raise CompatError(f"{path}: a Traefik configuration is a mapping at the top level")
         _add(config, data, str(path))
-    return lint_config(config)
+    return Findings(lint_config(config))
 
 
 def lint_command(paths: Sequence[str], fmt: str = "text") -> tuple[str, int]:

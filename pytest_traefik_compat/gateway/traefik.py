@@ -31,7 +31,7 @@ import re
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -65,6 +65,8 @@ __all__ = [
     "sample_backends",
     "service_names",
     "service_problems",
+    "strict_option",
+    "tls_router",
     "to_yaml",
     "traefik_binary_path",
     "traefik_version",
@@ -239,9 +241,73 @@ class GatewayConfig:
         object.__setattr__(self, "log_level", level)
 
     @property
+    def extra_routers(self) -> dict[str, Mapping[str, Any]]:
+        """Routers ``extra_dynamic`` adds (not the backends' own, which it may amend)."""
+        routers = _mapping_at(self.extra_dynamic, "http", "routers")
+        own = {b.name for b in self.backends}
+        return {
+            str(name): router
+            for name, router in routers.items()
+            if name not in own and isinstance(router, Mapping)
+        }
+
+    @property
     def hosts(self) -> list[str]:
-        """Public names the server certificate must carry as SANs."""
-        return [b.host for b in self.backends]
+        """Public names the server certificate must carry as SANs: every backend's
+        host, then the Host() names of routers added through ``extra_dynamic`` (with
+        sniStrict, a name the certificate lacks ends in "unrecognized name")."""
+        hosts = [b.host for b in self.backends]
+        for router in self.extra_routers.values():
+            for host in _rule_hosts(str(router.get("rule") or "")):
+                if host not in hosts:
+                    hosts.append(host)
+        return hosts
+
+
+_RULE_HOST_RE = re.compile(r"\bHost\s*\(\s*[`\"]([^`\"]+)[`\"]\s*\)")
+
+
+def _rule_hosts(rule: str) -> list[str]:
+    """The DNS names of the Host(`...`) calls of a router rule."""
+    found = []
+    for host in _RULE_HOST_RE.findall(rule):
+        try:
+            _check_host(host)
+        except ValueError:
+            continue
+        found.append(host.lower())
+    return found
+
+
+def _mapping_at(data: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:
+    for key in keys:
+        value = data.get(key)
+        data = value if isinstance(value, Mapping) else {}
+    return data
+
+
+def tls_router(host: str, options: str, *, service: str = "app") -> dict[str, Any]:
+    """One more websecure router for ``extra_dynamic["http"]["routers"]``: a Host()
+    rule (so its TLS option is picked by SNI) and its own TLS option, to an existing
+    service. The gateway's certificate then carries ``host`` too."""
+    _check_host(host)
+    return {
+        "rule": f"Host(`{host}`)",
+        "entryPoints": [WEBSECURE_ENTRYPOINT],
+        "service": service,
+        "tls": {"options": options},
+    }
+
+
+def strict_option(ca_files: Sequence[str]) -> dict[str, Any]:
+    """The gateway's strict policy (TLS 1.3, sniStrict, RequireAndVerifyClientCert)
+    trusting ``ca_files``: paths as Traefik sees them or the PEM text itself (Traefik
+    reads a caFiles entry that is not a file as the certificate's content)."""
+    return {
+        "minVersion": "VersionTLS13",
+        "sniStrict": True,
+        "clientAuth": {"caFiles": list(ca_files), "clientAuthType": "RequireAndVerifyClientCert"},
+    }
 
 
 @dataclass(frozen=True)
@@ -356,17 +422,10 @@ def render_static(config: GatewayConfig) -> dict[str, Any]:
 
 
 def _tls_policy(config: GatewayConfig) -> dict[str, Any]:
-    return {
-        "minVersion": "VersionTLS13",
-        # Unknown or absent SNI is refused ("unrecognized name") instead of being
-        # served the default certificate; see the module docstring on IP SANs.
-        "sniStrict": True,
-        "clientAuth": {
-            "caFiles": [config.ca_file],
-            "clientAuthType": "RequireAndVerifyClientCert",
-        },
-        # TLS 1.3 cipher suites are not configurable (Go), so none are listed.
-    }
+    # sniStrict: unknown or absent SNI is refused ("unrecognized name") instead of
+    # being served the default certificate; see the module docstring on IP SANs.
+    # TLS 1.3 cipher suites are not configurable (Go), so none are listed.
+    return strict_option([config.ca_file])
 
 
 def _service(backend: Backend) -> dict[str, Any]:
@@ -485,8 +544,10 @@ def write_config_files(
 
 
 def router_names(config: GatewayConfig) -> list[str]:
-    """Router names as the API spells them: ``/api/http/routers/<name>``."""
-    return [f"{b.name}@file" for b in config.backends]
+    """Router names as the API spells them: ``/api/http/routers/<name>`` (the
+    backends' routers, then those ``extra_dynamic`` adds)."""
+    names = [b.name for b in config.backends] + list(config.extra_routers)
+    return [f"{name}@file" for name in names]
 
 
 def service_names(config: GatewayConfig) -> list[str]:

@@ -55,8 +55,8 @@ from pytest_traefik_compat.checks import (
     WORKS,
 )
 from pytest_traefik_compat.errors import CompatError
-from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway import tlsprobe as tp
+from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
 from pytest_traefik_compat.grpc_stubs.demo.v1 import demo_pb2, demo_pb2_grpc
 from pytest_traefik_compat.pki import BAD_CLIENT_KINDS, SessionPKI
@@ -248,7 +248,7 @@ def test_mtls_chain(
     record.add_samples(MTLS.handshake, [s * 1000 for s in valid.seconds], "ms")
     # Refused means the gateway sent a TLS alert (tlsprobe classes each outcome); a
     # timeout, reset or client-side failure counts as let in: it proves no refusal.
-    outcomes = {
+    outcomes: dict[str, tp.Outcome] = {
         kind: tp.timed_handshake(port, traefik_pki.client_context(kind), sni=traefik.APP_HOST)
         for kind in BAD_CLIENT_KINDS
     }

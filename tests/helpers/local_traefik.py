@@ -280,118 +280,23 @@ class CustomChain:
     leaf_serial: int
 
 
-def _ec_key() -> Any:
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _build(
-    subject: str,
-    issuer: Any,  # (name, key) of the issuer, or None for self-signed
-    key: Any,
-    *,
-    ca: bool,
-    path_length: int | None = None,
-    name_constraint: str | None = None,
-    dns: Sequence[str] = (),
-) -> Any:
-    import datetime as dt
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-    issuer_name, issuer_key = issuer if issuer else (name, key)
-    now = dt.datetime.now(dt.timezone.utc)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(issuer_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1))
-        .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-    )
-    if issuer:
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
-            critical=False,
-        )
-    if ca:
-        builder = builder.add_extension(
-            x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True
-        )
-    else:
-        builder = builder.add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
-        )
-    if name_constraint:
-        builder = builder.add_extension(
-            x509.NameConstraints(
-                permitted_subtrees=[x509.DNSName(name_constraint)], excluded_subtrees=None
-            ),
-            critical=True,
-        )
-    if dns:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(d) for d in dns]), critical=False
-        )
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
 def custom_chain(directory: Path, violation: str) -> CustomChain:
     """``pathlen``: root -> intermediate (pathLen 0) -> sub-CA -> leaf: one CA too many.
     ``name``: root -> intermediate permitting only DNS allowed.compat.test -> leaf with
-    DNS evil.example. Both chains are complete and sent in full by the client."""
-    from cryptography.hazmat.primitives import serialization
+    DNS evil.example. Both chains are complete and sent in full by the client (built by
+    ``pytest_traefik_compat.pki_chains``, which the suite uses on every base)."""
+    from pytest_traefik_compat.pki_chains import constraint_breaking_client
 
-    directory.mkdir(parents=True, exist_ok=True)
-    root_key, inter_key, leaf_key = _ec_key(), _ec_key(), _ec_key()
-    root = _build(f"{violation} root", None, root_key, ca=True)
-    cas = []
-    if violation == "pathlen":
-        inter = _build(
-            "pathlen-0 intermediate", (root.subject, root_key), inter_key, ca=True, path_length=0
-        )
-        sub_key = _ec_key()
-        sub = _build(
-            "sub CA under pathlen 0", (inter.subject, inter_key), sub_key, ca=True, path_length=0
-        )
-        leaf = _build("client under too many CAs", (sub.subject, sub_key), leaf_key, ca=False)
-        cas = [sub, inter]
-    elif violation == "name":
-        inter = _build(
-            "name-constrained intermediate",
-            (root.subject, root_key),
-            inter_key,
-            ca=True,
-            path_length=0,
-            name_constraint="allowed.compat.test",
-        )
-        leaf = _build(
-            "client outside the constraint",
-            (inter.subject, inter_key),
-            leaf_key,
-            ca=False,
-            dns=["evil.example"],
-        )
-        cas = [inter]
-    else:
+    if violation not in ("pathlen", "name"):
         raise ValueError(violation)
-    pem = serialization.Encoding.PEM
-    (directory / "root.pem").write_bytes(root.public_bytes(pem))
-    (directory / "client.pem").write_bytes(b"".join(c.public_bytes(pem) for c in [leaf, *cas]))
-    (directory / "client.key").write_bytes(
-        leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    (directory / "client.key").chmod(0o600)
+    directory.mkdir(parents=True, exist_ok=True)
+    root, client = constraint_breaking_client("name" if violation == "name" else "pathlen")
+    root.cert_pem.write_to(directory / "root.pem")
+    client.chain_pem.write_to(directory / "client.pem")
+    client.key_pem.write_to(directory / "client.key", private=True)
     return CustomChain(
         str(directory / "root.pem"),
         str(directory / "client.pem"),
         str(directory / "client.key"),
-        leaf.serial_number,
+        client.cert.serial_number,
     )
