@@ -75,6 +75,45 @@ PLUGIN_VALUE: Final = "yaegi-on-this-base"
 # mTLS probes without a client certificate, next to pki.BAD_CLIENT_KINDS in "refusals".
 NO_SNI: Final = "no-sni"
 UNKNOWN_SNI: Final = "unknown-sni"
+TLS12: Final = "tls12"  # a client capped at TLS 1.2
+
+# The tls-evidence record's variants. In "refusals", "sni-host" and "chains" each case
+# is a figure named by the case, its value the outcome class: "alert:<description>"
+# (the TLS alert the gateway sent), "http:<status>", or a finding ("timeout", "reset",
+# "eof", "client-verify", ...); details[TLS_EVIDENCE.outcomes] has stage, status and
+# the served certificate's subject per case (CASE_OUTCOME keys).
+TLS_REFUSALS: Final = "refusals"
+TLS_HANDSHAKES: Final = "handshakes"
+TLS_FORWARDED: Final = "forwarded"
+TLS_SNI_HOST: Final = "sni-host"
+TLS_CHAINS: Final = "chains"
+TLS_CASE_VARIANTS: Final[tuple[str, ...]] = (TLS_REFUSALS, TLS_SNI_HOST, TLS_CHAINS)
+RECORDED: Final = "recorded"  # an expectation: the outcome is recorded, not asserted
+
+# SNI x Host: SNI and Host header of one route, none, an unknown SNI, and fronting
+# (the SNI of one route, the Host of a route with another TLS option: 421 or refused).
+SNI_CORRECT: Final = "correct"
+FRONT_WEAK_TO_STRICT: Final = "front-open-to-app"  # SNI open.compat.test, Host app
+FRONT_STRICT_TO_WEAK: Final = "front-app-to-open"  # SNI app.compat.test, Host open
+SNI_HOST_CASES: Final[tuple[str, ...]] = (
+    SNI_CORRECT,
+    NO_SNI,
+    UNKNOWN_SNI,
+    FRONT_WEAK_TO_STRICT,
+    FRONT_STRICT_TO_WEAK,
+)
+# Client chain variants: the leaf alone (server trusts the root), chains breaking an
+# intermediate's path length or name constraint, caFiles holding the intermediate only.
+CHAIN_LEAF_ONLY: Final = "leaf-only"
+CHAIN_PATHLEN: Final = "pathlen-violated"
+CHAIN_NAME: Final = "name-constraint-violated"
+CHAIN_INTERMEDIATE_ANCHOR: Final = "intermediate-in-ca-files"
+CHAIN_CASES: Final[tuple[str, ...]] = (
+    CHAIN_LEAF_ONLY,
+    CHAIN_PATHLEN,
+    CHAIN_NAME,
+    CHAIN_INTERMEDIATE_ANCHOR,
+)
 
 
 # ---- the checks, in the report's order
@@ -191,7 +230,8 @@ class Mtls:
 class Refusal:
     """The keys of one entry of ``details["refusals"]`` (a bad client's probe)."""
 
-    refused: str = "refused"
+    refused: str = "refused"  # the gateway sent a TLS alert
+    outcome: str = "outcome"  # the class (tlsprobe): "alert:unknown_ca", "timeout", ...
     stage: str = "stage"
     error: str = "error"
     status: str = "status"
@@ -314,6 +354,25 @@ class TlsEvidence:
     resumed_ci_high: str = "resumed_ci_high"
     outcomes: str = _detail("outcomes")  # {case: tlsprobe.Outcome.as_dict()}
     findings: str = _detail("findings")
+    # {case: the class the check asserts ("alert:unknown_ca", "http:421"), or several
+    # joined by "|", or RECORDED where the outcome is recorded only}
+    expected: str = _detail("expected")
+    routes: str = _detail("routes")  # {host: TLS option} of the gateway the cases ran on
+    served_subject: str = "served_subject"  # the gateway certificate's subject (sni-host)
+    resumed_offered: str = "resumed_offered"  # tickets offered (handshakes)
+    forwarded_entries: str = "forwarded_entries"  # certificates passTLSClientCert forwarded
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    """The keys of one entry of the tls-evidence ``details["outcomes"]`` (one case's
+    ``tlsprobe.Outcome.as_dict()``)."""
+
+    outcome: str = "outcome"  # the class: "alert:unknown_ca", "http:421", "timeout", ...
+    stage: str = "stage"  # connect, handshake, read or ok
+    status: str = "status"
+    peer_subject: str = "peer_subject"  # the certificate the gateway served
+    error: str = "error"
 
 
 @dataclass(frozen=True)
@@ -410,6 +469,7 @@ RUNTIME_FACTS: Final = RuntimeFacts()
 TRAEFIK_PLUGIN: Final = TraefikPlugin()
 GO_PLUGIN: Final = GoPlugin()
 TLS_EVIDENCE: Final = TlsEvidence()
+CASE_OUTCOME: Final = CaseOutcome()
 GATEWAY_OVERHEAD: Final = GatewayOverhead()
 INPROCESS_START: Final = InProcessStart()
 TRAEFIK_FIGURES: Final = TraefikFigures()
@@ -428,6 +488,7 @@ CHECK_ORDER: Final[tuple[str, ...]] = (
     TLS.check,
     MTLS.check,
     GRPC.check,
+    TLS_EVIDENCE.check,
     HEALTH_METRICS.check,
     HEALTHCHECK.check,
     ALIGNMENT.check,

@@ -17,6 +17,7 @@ from pytest_traefik_compat.checks import (
     ALIGNMENT,
     BUDGET,
     BUILD_FAILED,
+    CASE_OUTCOME,
     CHECK_ORDER,
     FAILS,
     GRPC,
@@ -30,6 +31,7 @@ from pytest_traefik_compat.checks import (
     MISSING,
     MTLS,
     NO_SNI,
+    RECORDED,
     REFUSAL,
     RUNTIME_FACTS,
     SAMPLE_STATS,
@@ -41,6 +43,11 @@ from pytest_traefik_compat.checks import (
     STATIC,
     STYLE_RESULT,
     TLS,
+    TLS_CASE_VARIANTS,
+    TLS_EVIDENCE,
+    TLS_FORWARDED,
+    TLS_HANDSHAKES,
+    TLS_REFUSALS,
     TRAEFIK_FIGURES,
     UNKNOWN_SNI,
     stat_figure,
@@ -112,6 +119,8 @@ def build_tables(index: Index) -> list[Table]:
         _inprocess(index),
         _traefik_figures(index),
         _tls(index),
+        _tls_alerts(index),
+        _tls_handshakes(index),
         _findings(index),
         _healthchecks(index),
         _alignment(index),
@@ -502,7 +511,8 @@ def _bad_clients(r: Record | None) -> Cell:
         if let_in:
             shown += " (let in: " + ", ".join(let_in) + ")"
         tip = "; ".join(
-            f"{kind}: {'refused' if refused(v) else 'LET IN'}" for kind, v in refusals.items()
+            f"{kind}: {'refused' if refused(v) else 'LET IN'}{_refusal_class(v)}"
+            for kind, v in refusals.items()
         )
         return Cell(shown, tip, "" if not let_in else "bad")
     tried = as_float(r.value(MTLS.bad_tried))
@@ -513,8 +523,139 @@ def _bad_clients(r: Record | None) -> Cell:
 
 
 def refused(probe: Any) -> bool:
-    """Whether one entry of the mTLS record's refusals was refused."""
+    """Whether one entry of the mTLS record's refusals was refused (by a TLS alert)."""
     return isinstance(probe, Mapping) and bool(probe.get(REFUSAL.refused))
+
+
+def _refusal_class(probe: Any) -> str:
+    """The outcome class of a refusal entry, " (unknown_ca)", where recorded."""
+    outcome = probe.get(REFUSAL.outcome) if isinstance(probe, Mapping) else None
+    return f" ({_short_class(str(outcome))})" if outcome else ""
+
+
+def _tls_alerts(index: Index) -> Table:
+    """The gateway's answer per TLS case (rows) and base (columns): the alert it sent,
+    or the HTTP status; a case off its expectation is marked "!"."""
+    table = Table(
+        f"{TLS_EVIDENCE.check}-cases",
+        "TLS evidence: the gateway's answer per case",
+        [Column("case"), Column("expected", terminal=False)]
+        + [Column(base) for base in index.bases],
+        caption="Refusals by the TLS alert the gateway sent (or the HTTP status it answered); "
+        "sni-host: SNI x Host header, front-*: the SNI of one route with the Host of a route "
+        "with another TLS option (421 or refused); chains: client chain variants. "
+        "! marks an outcome off its expectation (timeouts, resets and client-side failures "
+        "always are).",
+        checks=(TLS_EVIDENCE.check,),
+    )
+    for variant in TLS_CASE_VARIANTS:
+        cases: dict[str, str] = {}
+        for base in index.bases:
+            r = index.get(base, TLS_EVIDENCE.check, variant)
+            expected = r.details.get(TLS_EVIDENCE.expected) if r else None
+            outcomes = r.details.get(TLS_EVIDENCE.outcomes) if r else None
+            for case in outcomes if isinstance(outcomes, Mapping) else ():
+                want = expected.get(case) if isinstance(expected, Mapping) else None
+                cases.setdefault(str(case), str(want or MISSING))
+        for case, want in cases.items():
+            label = case if variant == TLS_REFUSALS else f"{variant}/{case}"
+            cells = [Cell(label), Cell(_short_class(want))]
+            for base in index.bases:
+                r = index.get(base, TLS_EVIDENCE.check, variant)
+                outcomes = r.details.get(TLS_EVIDENCE.outcomes) if r else None
+                entry = outcomes.get(case) if isinstance(outcomes, Mapping) else None
+                cells.append(_case_cell(entry, want))
+            table.rows.append(cells)
+    return table
+
+
+def _short_class(value: str) -> str:
+    """An outcome class as a table shows it: "alert:unknown_ca" -> "unknown_ca",
+    "http:421" -> "HTTP 421", "a|b" -> "a or b"."""
+    parts = []
+    for part in value.split("|"):
+        kind, sep, rest = part.partition(":")
+        if sep and kind == "alert":
+            parts.append("any alert" if rest == "*" else rest)
+        elif sep and kind == "http":
+            parts.append(f"HTTP {rest}")
+        else:
+            parts.append(part)
+    return " or ".join(parts)
+
+
+def _meets(outcome: str, expected: str) -> bool:
+    """Whether an outcome class meets its expectation (the suite's rule, on records)."""
+    if not outcome.startswith(("alert:", "http:")):
+        return False  # no evidence: a timeout, reset, EOF or client-side failure
+    if expected in (RECORDED, MISSING, ""):
+        return True
+    return any(
+        outcome == want or (want.endswith(":*") and outcome.startswith(want[:-1]))
+        for want in expected.split("|")
+    )
+
+
+def _case_cell(entry: Any, expected: str) -> Cell:
+    if not isinstance(entry, Mapping):
+        return Cell(MISSING)
+    outcome = str(entry.get(CASE_OUTCOME.outcome) or MISSING)
+    ok = _meets(outcome, expected)
+    tip = "; ".join(
+        f"{key}: {entry.get(key)}"
+        for key in (CASE_OUTCOME.stage, CASE_OUTCOME.status, CASE_OUTCOME.peer_subject)
+        if entry.get(key) is not None
+    )
+    if entry.get(CASE_OUTCOME.error):
+        tip += f"; {one_line(str(entry.get(CASE_OUTCOME.error)), 160)}"
+    text_ = _short_class(outcome) + ("" if ok else " !")
+    return Cell(text_, f"expected {_short_class(expected)}; {tip}", "" if ok else "bad")
+
+
+def _tls_handshakes(index: Index) -> Table:
+    table = Table(
+        f"{TLS_EVIDENCE.check}-handshakes",
+        "TLS handshake alone: full and resumed",
+        [
+            Column("base"),
+            Column("full", numeric=True),
+            Column("full 95% CI"),
+            Column("full resumed", numeric=True),
+            Column("resumed", numeric=True),
+            Column("resumed hs", numeric=True),
+            Column("resumed 95% CI"),
+            Column("forwarded certs", numeric=True, terminal=False),
+        ],
+        caption="The TLS handshake timed alone (median, ms); full: no session offered "
+        "(full resumed: how many of them the server resumed anyway, 0); resumed: TLS 1.3 "
+        "tickets the gateway accepted of those offered; forwarded certs: what "
+        "passTLSClientCert sent the backend (every certificate the client sent, leaf first).",
+        checks=(TLS_EVIDENCE.check,),
+    )
+    for base in index.bases:
+        r = index.get(base, TLS_EVIDENCE.check, TLS_HANDSHAKES)
+        forwarded = index.get(base, TLS_EVIDENCE.check, TLS_FORWARDED)
+        offered = _get(r, TLS_EVIDENCE.resumed_offered)
+        accepted = _get(r, TLS_EVIDENCE.resumed)
+        table.rows.append(
+            row(
+                base,
+                fmt_ms(_get(r, stat_figure(TLS_EVIDENCE.full_handshake, STAT_MEDIAN))),
+                _ci(_get(r, TLS_EVIDENCE.full_ci_low), _get(r, TLS_EVIDENCE.full_ci_high)),
+                _number(_get(r, TLS_EVIDENCE.full_reused)),
+                MISSING if accepted is None else f"{_number(accepted)}/{_number(offered)}",
+                fmt_ms(_get(r, stat_figure(TLS_EVIDENCE.resumed_handshake, STAT_MEDIAN))),
+                _ci(_get(r, TLS_EVIDENCE.resumed_ci_low), _get(r, TLS_EVIDENCE.resumed_ci_high)),
+                _number(_get(forwarded, TLS_EVIDENCE.forwarded_entries)),
+            )
+        )
+    return table
+
+
+def _ci(low: Any, high: Any) -> str:
+    if as_float(low) is None or as_float(high) is None:
+        return MISSING
+    return f"{fmt_ms(low)} - {fmt_ms(high)}"
 
 
 def findings(r: Record | None) -> list[str]:
