@@ -15,23 +15,20 @@ from pytest_traefik_compat.checks import (
     IMAGE_FACTS,
     MEMORY,
     STARTUP_LATENCY,
+    STAT_CI_HIGH,
+    STAT_CI_LOW,
     STAT_MEDIAN,
-    STAT_MIN,
-    STAT_P95,
 )
+from pytest_traefik_compat.report.figures import decomposition, fmt_tail, median_ci
 from pytest_traefik_compat.report.tables import (
     Index,
     as_float,
     cut,
     fmt_bytes,
     fmt_ms,
-    latency_stats,
     provenance_size,
     service_image_size,
 )
-
-# The series drawn as bars; the floor is a line across both.
-BAR_SERIES = (STARTUP_LATENCY.direct, STARTUP_LATENCY.traefik)
 
 
 def escape(value: Any) -> str:
@@ -113,31 +110,67 @@ def _base_label(frame: _Frame, base: str, y: float) -> str:
     )
 
 
+# Segment colours of the decomposed start, in order (checks.START_PARTS).
+PART_LABELS = {
+    "create": "create",
+    "start": "engine start",
+    "handoff": "hand-off",
+    "init_ready": "init to ready",
+    "first_answer": "ready to first 200",
+}
+
+
 def latency_legend() -> str:
+    parts = "".join(
+        f'<span><i class="key k-part-{_e(part)}"></i>{_e(label)}</span>'
+        for part, label in PART_LABELS.items()
+    )
     return (
-        '<div class="legend"><span><i class="key k-direct"></i>direct (median)</span>'
-        '<span><i class="key k-traefik"></i>through Traefik (median)</span>'
-        '<span><i class="key whisk"></i>min to p95</span>'
-        '<span><i class="key sample-key"></i>each sample</span>'
-        '<span><i class="key line"></i>floor (median)</span></div>'
+        '<div class="legend"><span><i class="key k-floor"></i>floor (median)</span>'
+        '<span><i class="key k-own"></i>service\'s own cost (median - floor)</span>'
+        '<span><i class="key k-route"></i>route ready in Traefik (separate)</span>'
+        f"{parts}"
+        '<span><i class="key whisk"></i>95% CI of the median</span>'
+        '<span><i class="key sample-key"></i>each start</span></div>'
     )
 
 
+_ROW = 22.0  # one row of the startup chart
+
+
 def latency_chart(index: Index) -> str:
-    frame, band, top = _WIDE, 74.0, 8.0
-    stats: dict[str, dict[str, dict[str, float]]] = {}
-    samples: dict[str, dict[str, list[float]]] = {}
+    """Per base three rows: the start as floor + the service's own cost (whiskers: the
+    CI of each median), the same start decomposed (median of each part), and the route
+    becoming ready in Traefik, apart (it waits on the health-check interval)."""
+    frame, band, top = _WIDE, 3 * _ROW + 22, 8.0
+    per_base: dict[str, dict[str, Any]] = {}
+    values: list[float] = []
     for base in index.bases:
         record = index.get(base, STARTUP_LATENCY.check)
-        stats[base] = latency_stats(record)
-        samples[base] = record.samples if record else {}
-    values = [
-        number
-        for per_base in stats.values()
-        for series in per_base.values()
-        for stat, number in series.items()
-        if stat in (STAT_MEDIAN, STAT_P95)
-    ]
+        direct = median_ci(record, STARTUP_LATENCY.direct)
+        floor = median_ci(record, STARTUP_LATENCY.floor)
+        route = median_ci(record, STARTUP_LATENCY.route_ready)
+        parts = decomposition(record, STARTUP_LATENCY.direct)
+        samples = [
+            n
+            for n in (
+                as_float(v)
+                for v in (record.samples if record else {}).get(STARTUP_LATENCY.direct, [])
+            )
+            if n is not None
+        ]
+        per_base[base] = {
+            "direct": direct,
+            "floor": floor,
+            "route": route,
+            "parts": parts,
+            "samples": samples,
+        }
+        for stats in (direct, floor, route):
+            values += [v for k, v in stats.items() if k in (STAT_MEDIAN, STAT_CI_HIGH) and v]
+        values.append(sum(parts.values()))
+        values += samples
+    values = [v for v in values if v is not None and v > 0]
     if not values:
         return _no_data("chart-latency", frame, "Startup latency", "no startup-latency records")
     scale = _Scale(frame, max(values) * 1.05)
@@ -145,65 +178,115 @@ def latency_chart(index: Index) -> str:
     out = [_axis(scale, top, bottom, "ms")]
     for position, base in enumerate(index.bases):
         y0 = top + band * position
+        data = per_base[base]
         out.append(f'<g class="series-base" data-base="{_e(base)}">')
         out.append(_base_label(frame, base, y0 + band / 2 - 6))
-        for row, series in enumerate(BAR_SERIES):
-            out.append(
-                _latency_row(scale, series, stats[base][series], samples[base], y0 + 20 + row * 26)
-            )
-        floor = stats[base][STARTUP_LATENCY.floor].get(STAT_MEDIAN)
-        if floor is not None:
-            out.append(_floor_line(scale, floor, y0, band))
+        out.append(_start_row(scale, data, y0 + 6 + _ROW / 2))
+        out.append(_parts_row(scale, data["parts"], y0 + 6 + _ROW * 1.5))
+        out.append(_route_row(scale, data["route"], y0 + 6 + _ROW * 2.5))
         out.append("</g>")
     return _svg("chart-latency", frame, bottom + 26, "Startup latency per base", "".join(out))
 
 
-def _floor_line(scale: _Scale, floor: float, y0: float, band: float) -> str:
-    x = scale.x(floor)
+def _rect(scale: _Scale, css: str, start: float, end: float, cy: float, tip: str) -> str:
+    x0, x1 = scale.x(start), scale.x(end)
     return (
-        f'<line class="floor" x1="{x:.1f}" x2="{x:.1f}" y1="{y0 + 6:.1f}" '
-        f'y2="{y0 + band - 12:.1f}"><title>floor median {_e(fmt_ms(floor))}</title></line>'
-        f'<text class="floor-label" x="{x + 4:.1f}" y="{y0 + band - 6:.1f}">'
-        f"floor {_e(fmt_ms(floor))}</text>"
+        f'<rect class="{_e(css)}" x="{x0:.1f}" y="{cy - 7:.1f}" width="{max(x1 - x0, 1):.1f}" '
+        f'height="14"><title>{_e(tip)}</title></rect>'
     )
 
 
-def _latency_row(
-    scale: _Scale,
-    series: str,
-    stats: Mapping[str, float],
-    samples: Mapping[str, list[float]],
-    cy: float,
-) -> str:
+def _whisker(scale: _Scale, stats: Mapping[str, float | None], cy: float, css: str) -> str:
+    low, high = stats.get(STAT_CI_LOW), stats.get(STAT_CI_HIGH)
+    if low is None or high is None:
+        return ""
+    x_lo, x_hi = scale.x(low), scale.x(high)
+    tip = f"95% CI of the median: {fmt_ms(low)} to {fmt_ms(high)}"
+    return (
+        f'<g class="whisker {_e(css)}"><title>{_e(tip)}</title>'
+        f'<line class="whisker" x1="{x_lo:.1f}" x2="{x_hi:.1f}" y1="{cy:.1f}" y2="{cy:.1f}"/>'
+        f'<line class="whisker" x1="{x_lo:.1f}" x2="{x_lo:.1f}" y1="{cy - 5:.1f}" '
+        f'y2="{cy + 5:.1f}"/><line class="whisker" x1="{x_hi:.1f}" x2="{x_hi:.1f}" '
+        f'y1="{cy - 5:.1f}" y2="{cy + 5:.1f}"/></g>'
+    )
+
+
+def _row_label(scale: _Scale, cy: float, text_html: str) -> str:
     frame = scale.frame
-    if STAT_MEDIAN not in stats:
-        return (
-            f'<text class="nodata" x="{frame.left + 8:.1f}" y="{cy:.1f}" '
-            f'dominant-baseline="middle">{_e(series)}: no data</text>'
-        )
-    median = stats[STAT_MEDIAN]
-    tip = f"{series}: " + ", ".join(f"{k} {fmt_ms(v)}" for k, v in stats.items())
-    x_median = scale.x(median)
-    x_lo = scale.x(stats.get(STAT_MIN, median))
-    x_hi = scale.x(stats.get(STAT_P95, median))
-    out = [
-        f'<rect class="bar bar-{_e(series)}" x="{frame.left:.1f}" y="{cy - 8:.1f}" '
-        f'width="{max(x_median - frame.left, 1):.1f}" height="16" rx="3">'
-        f"<title>{_e(tip)}</title></rect>",
-        f'<line class="whisker" x1="{x_lo:.1f}" x2="{x_hi:.1f}" y1="{cy:.1f}" y2="{cy:.1f}"/>',
-    ]
-    for x in (x_lo, x_hi):
+    return (
+        f'<text x="{frame.left + frame.plot + 12:.1f}" y="{cy:.1f}" '
+        f'dominant-baseline="middle">{text_html}</text>'
+    )
+
+
+def _nodata_row(scale: _Scale, cy: float, what: str) -> str:
+    return (
+        f'<text class="nodata" x="{scale.frame.left + 8:.1f}" y="{cy:.1f}" '
+        f'dominant-baseline="middle">{_e(what)}: no data</text>'
+    )
+
+
+def _start_row(scale: _Scale, data: Mapping[str, Any], cy: float) -> str:
+    direct, floor = data["direct"], data["floor"]
+    median, floor_median = direct.get(STAT_MEDIAN), floor.get(STAT_MEDIAN)
+    if median is None:
+        return _nodata_row(scale, cy, "start")
+    out = []
+    own_from = 0.0
+    if floor_median is not None:
+        shown_floor = min(floor_median, median)
         out.append(
-            f'<line class="whisker" x1="{x:.1f}" x2="{x:.1f}" y1="{cy - 5:.1f}" y2="{cy + 5:.1f}"/>'
+            _rect(scale, "bar seg-floor", 0.0, shown_floor, cy, f"floor {fmt_ms(floor_median)}")
         )
-    for sample in samples.get(series, []):
-        number = as_float(sample)
-        if number is not None:
-            out.append(f'<circle class="sample" cx="{scale.x(number):.1f}" cy="{cy:.1f}" r="2.2"/>')
+        own_from = shown_floor
+    own = median - (floor_median if floor_median is not None else 0.0)
+    own_tip = f"service's own cost {fmt_ms(own)} (median {fmt_ms(median)})"
+    out.append(_rect(scale, "bar seg-own", own_from, median, cy, own_tip))
+    out.append(_whisker(scale, floor, cy, "ci-floor"))
+    out.append(_whisker(scale, direct, cy, "ci-direct"))
+    for sample in data["samples"]:
+        out.append(f'<circle class="sample" cx="{scale.x(sample):.1f}" cy="{cy:.1f}" r="2"/>')
+    floor_text = f"floor {floor_median:.0f} + {own:.0f}" if floor_median else ""
     out.append(
-        f'<text x="{frame.left + frame.plot + 12:.1f}" y="{cy:.1f}" dominant-baseline="middle">'
-        f"{_e(series)} {_e(fmt_ms(median))}"
-        f'<tspan class="muted" dx="6">p95 {_e(fmt_ms(stats.get(STAT_P95)))}</tspan></text>'
+        _row_label(
+            scale,
+            cy,
+            f'start {_e(fmt_ms(median))}<tspan class="muted" dx="6">{_e(floor_text)}</tspan>',
+        )
+    )
+    return "".join(out)
+
+
+def _parts_row(scale: _Scale, parts: Mapping[str, float], cy: float) -> str:
+    if not parts:
+        return _nodata_row(scale, cy, "parts")
+    out, at = [], 0.0
+    for part, value in parts.items():
+        # handoff is signed (the engine stamps StartedAt around the exec): a negative
+        # median is drawn as nothing and said in its title.
+        end = at + max(value, 0.0)
+        tip = f"{PART_LABELS.get(part, part)}: {fmt_ms(value)} (median)"
+        out.append(_rect(scale, f"bar part part-{part}", at, end, cy, tip))
+        at = end
+    out.append(
+        _row_label(scale, cy, f'<tspan class="muted">parts: medians, sum {_e(fmt_ms(at))}</tspan>')
+    )
+    return "".join(out)
+
+
+def _route_row(scale: _Scale, route: Mapping[str, float | None], cy: float) -> str:
+    median = route.get(STAT_MEDIAN)
+    if median is None:
+        return _nodata_row(scale, cy, "route ready")
+    out = [_rect(scale, "bar bar-route", 0.0, median, cy, f"route ready {fmt_ms(median)}")]
+    out.append(_whisker(scale, route, cy, "ci-route"))
+    out.append(
+        _row_label(
+            scale,
+            cy,
+            f"route ready {_e(fmt_ms(median))}"
+            f'<tspan class="muted" dx="6">{_e(fmt_tail(dict(route)))}</tspan>',
+        )
     )
     return "".join(out)
 
@@ -259,14 +342,72 @@ def _bar_chart(
     return _svg(element_id, frame, bottom + 26, title, "".join(out))
 
 
+# The memory figures drawn side by side per base: (figure, css class, label).
+MEMORY_BARS = (
+    (MEMORY.rss_kernel, "mem-rss", "VmRSS after warm-up"),
+    (MEMORY.rss_peak, "mem-peak", "peak (VmHWM) after load"),
+    (MEMORY.cgroup_memory, "mem-cgroup", "cgroup without page cache"),
+    (MEMORY.go_heap_inuse, "mem-heap", "Go heap in use"),
+)
+
+
+def memory_legend() -> str:
+    keys = "".join(
+        f'<span><i class="key k-{css}"></i>{_e(label)}</span>' for _, css, label in MEMORY_BARS
+    )
+    return (
+        f'<div class="legend">{keys}<span><i class="key line-metrics"></i>/metrics RSS</span></div>'
+    )
+
+
 def rss_chart(index: Index) -> str:
-    rows: dict[str, tuple[float | None, float | None, str]] = {}
+    """Per base the four memory figures side by side (bars of one group), the tick on
+    VmRSS is what the service's /metrics claims (the sanity check)."""
+    frame, row, top = _HALF, 13.0, 8.0
+    band = row * len(MEMORY_BARS) + 12
+    values: dict[str, list[float | None]] = {}
     for base in index.bases:
         r = index.get(base, MEMORY.check)
-        kernel = as_float(r.value(MEMORY.rss_kernel)) if r else None
-        reported = as_float(r.value(MEMORY.rss_metrics)) if r else None
-        rows[base] = (kernel, reported, fmt_bytes(kernel))
-    return _bar_chart("chart-rss", "RSS per base", index, rows, bar_class="bar-rss", marker=True)
+        values[base] = [as_float(r.value(name)) if r else None for name, _, _ in MEMORY_BARS]
+        values[base].append(as_float(r.value(MEMORY.rss_metrics)) if r else None)
+    numbers = [v for per in values.values() for v in per if v is not None]
+    if not numbers:
+        return _no_data("chart-rss", frame, "Memory per base", "no data for memory per base")
+    scale = _Scale(frame, max(numbers) * 1.05, 1e6)
+    bottom = top + band * len(index.bases)
+    out = [_axis(scale, top, bottom, "MB")]
+    for position, base in enumerate(index.bases):
+        y0 = top + band * position + 6
+        out.append(f'<g class="series-base" data-base="{_e(base)}">')
+        out.append(_base_label(frame, base, y0 + row * len(MEMORY_BARS) / 2))
+        for slot, (_, css, label) in enumerate(MEMORY_BARS):
+            value = values[base][slot]
+            cy = y0 + row * slot + row / 2
+            if value is None:
+                continue
+            out.append(
+                f'<rect class="bar {css}" x="{frame.left:.1f}" y="{cy - 5:.1f}" '
+                f'width="{max(scale.x(value) - frame.left, 1):.1f}" height="10" rx="2">'
+                f"<title>{_e(base)}: {_e(label)} {_e(fmt_bytes(value))}</title></rect>"
+            )
+            out.append(
+                f'<text class="muted" x="{frame.left + frame.plot + 12:.1f}" y="{cy:.1f}" '
+                f'dominant-baseline="middle">{_e(fmt_bytes(value))}</text>'
+            )
+        reported = values[base][-1]
+        if reported is not None and values[base][0] is not None:
+            x = scale.x(reported)
+            out.append(
+                f'<line class="marker" x1="{x:.1f}" x2="{x:.1f}" y1="{y0 - 2:.1f}" '
+                f'y2="{y0 + row + 2:.1f}"><title>/metrics {_e(fmt_bytes(reported))}</title></line>'
+            )
+        if all(v is None for v in values[base][:-1]):
+            out.append(
+                f'<text class="nodata" x="{frame.left + 8:.1f}" y="{y0 + row:.1f}" '
+                'dominant-baseline="middle">no data</text>'
+            )
+        out.append("</g>")
+    return _svg("chart-rss", frame, bottom + 26, "Memory per base", "".join(out))
 
 
 def size_chart(index: Index) -> str:

@@ -15,6 +15,7 @@ from pytest_traefik_compat.report.charts import (
     escape,
     latency_chart,
     latency_legend,
+    memory_legend,
     rss_chart,
     size_chart,
 )
@@ -116,16 +117,22 @@ def _chart_cards(index: Index) -> list[str]:
         "Startup latency",
         latency_chart(index),
         "wide",
-        "Container create+start to the first 200 on /healthz, on the published port "
-        "(direct) and through Traefik; the floor is a trivial static program's "
-        "create+start+exit on the same engine.",
+        "Container create call to the first 200 on /healthz on the published port, polled "
+        "every 20 ms. First row: the floor (a net/http-only static server run exactly like "
+        "the service: same base, network, ports, HEALTHCHECK, polling) plus the service's "
+        "own cost, whiskers the 95% bootstrap CI of each median. Second row: the same "
+        "start decomposed (median of each part). Third row, apart: the route becoming ready "
+        "in Traefik after the service's first 200 (it waits on the health-check interval).",
         legend=latency_legend(),
     )
     memory = _card(
-        "Memory (RSS after warm-up)",
+        "Memory",
         rss_chart(index),
         "half",
-        "Kernel VmRSS of the service; the black tick is what its own /metrics reports.",
+        "The static service per base: kernel VmRSS after warm-up, peak (VmHWM) after a "
+        "bounded load, the container's cgroup memory without page cache, the Go heap in "
+        "use; the black tick is what its own /metrics reports (a sanity check).",
+        legend=memory_legend(),
     )
     size = _card(
         "Image size",

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 
+from pytest_traefik_compat.checks import part_series
 from pytest_traefik_compat.records import Record
 
 DATA = Path(__file__).parent.parent / "unit" / "data" / "records-sample.json"
@@ -22,10 +23,9 @@ GLIBC_LOADER = "fails: no /lib64/ld-linux-x86-64.so.2"
 MUSL_LOADER = "fails: no /lib/ld-musl-x86_64.so.1"
 
 
-
-
 def latency_record(base: str, template: Record, *, seed: int, shift: float = 0.0) -> Record:
-    """A plausible startup-latency record: direct ~600 ms, Traefik ~1100 ms, floor ~350 ms."""
+    """A plausible startup-latency record: direct ~600 ms decomposed into its parts,
+    floor ~350 ms, route ready ~900 ms (the 1 s health-check cycle)."""
     rng = random.Random(seed)
     record = Record(
         base=base,
@@ -33,16 +33,34 @@ def latency_record(base: str, template: Record, *, seed: int, shift: float = 0.0
         provenance=dict(template.provenance),
         versions=dict(template.versions),
         outcome="passed",
-        test_id=f"test_compat.py::test_startup_latency[{base}]",
+        test_id=f"test_figures.py::test_startup_latency[{base}]",
         worker="main",
         seconds=12.5,
     )
-    record.add_samples("direct", [rng.gauss(600 + shift, 40) for _ in range(5)], "ms")
-    record.add_samples("traefik", [rng.gauss(1100 + shift, 60) for _ in range(5)], "ms")
+    parts = {"create": 40.0, "start": 380.0 + shift, "handoff": 5.0, "init_ready": 25.0}
+    direct: list[float] = []
+    for part, centre in parts.items():
+        values = [rng.gauss(centre, centre / 10) for _ in range(5)]
+        record.add_samples(part_series("direct", part), values, "ms")
+        direct = [a + b for a, b in zip(direct, values, strict=True)] if direct else values
+    answer = [rng.uniform(0, 20) for _ in range(5)]
+    record.add_samples(part_series("direct", "first_answer"), answer, "ms")
+    record.add_samples("direct", [a + b for a, b in zip(direct, answer, strict=True)], "ms")
     record.add_samples("floor", [rng.gauss(350, 20) for _ in range(5)], "ms")
+    record.add_samples("route_ready", [rng.uniform(300, 1300) for _ in range(3)], "ms")
     record.figure("samples", 5, "count")
-    record.details["definition"] = "container create+start to first 200 on /healthz"
+    own = float(record.value("direct_median") or 0) - float(record.value("floor_median") or 0)
+    record.figure("service_cost", round(own, 2), "ms")
+    record.details["definition"] = "container create call to first 200 on /healthz"
     return record
+
+
+def memory_figures(record: Record, seed: int) -> None:
+    """The issue-13 memory figures the recorded sample predates."""
+    rss = float(record.value("rss_kernel") or 22e6)
+    record.figure("rss_peak", rss * 1.2 + seed * 1e6, "bytes")
+    record.figure("cgroup_memory", rss * 1.1, "bytes")
+    record.figure("go_heap_inuse", rss * 0.2, "bytes")
 
 
 def sample_records() -> list[Record]:
@@ -50,6 +68,9 @@ def sample_records() -> list[Record]:
     for seed, base in enumerate(BASES):
         template = next(r for r in records if r.base == base)
         records.append(latency_record(base, template, seed=seed, shift=40.0 * seed))
+        for record in records:
+            if record.base == base and record.check == "memory" and not record.variant:
+                memory_figures(record, seed)
     return records
 
 
@@ -107,10 +128,16 @@ def assert_report_elements(page: str, bases: Sequence[str]) -> Elements:
         assert found is not None and found[0] == "svg", f"no <svg id={chart}>"
         groups = dom.inside(chart, "g", "series-base")
         assert [g["data-base"] for g in groups] == list(bases), chart
-    assert len(dom.inside("chart-latency", "rect", "bar-direct")) == len(bases)
-    assert len(dom.inside("chart-latency", "rect", "bar-traefik")) == len(bases)
-    assert len(dom.inside("chart-latency", "line", "floor")) == len(bases)
-    assert len(dom.inside("chart-rss", "rect", "bar")) == len(bases)
+    # Per base: floor + the service's own cost stacked, whiskers on both medians, the
+    # start's five parts stacked, and route-ready apart.
+    for css in ("seg-floor", "seg-own", "bar-route"):
+        assert len(dom.inside("chart-latency", "rect", css)) == len(bases), css
+    assert len(dom.inside("chart-latency", "rect", "part")) == 5 * len(bases)
+    for css in ("ci-floor", "ci-direct", "ci-route"):
+        assert len(dom.inside("chart-latency", "g", css)) == len(bases), css
+    # Memory side by side: VmRSS, peak, cgroup, Go heap per base.
+    for css in ("mem-rss", "mem-peak", "mem-cgroup", "mem-heap"):
+        assert len(dom.inside("chart-rss", "rect", css)) == len(bases), css
     assert len(dom.inside("chart-size", "rect", "bar")) == len(bases)
     matrix = dom.by_id("start-matrix")
     assert matrix is not None and matrix[0] == "table"

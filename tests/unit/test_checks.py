@@ -35,7 +35,22 @@ def _names(kind: str | None) -> set[str]:
     }
 
 
-SAMPLES = _names(checks.SAMPLES)
+# Series named from a start series and a part, or from a mode (checks.part_series,
+# checks.mode_series), are the vocabulary's too.
+DERIVED_SAMPLES = {
+    checks.part_series(series, part)
+    for series in (
+        checks.STARTUP_LATENCY.direct,
+        checks.STARTUP_LATENCY.floor,
+        checks.TRAEFIK_FIGURES.start,
+    )
+    for part in checks.START_PARTS
+} | {
+    checks.mode_series(mode, series)
+    for mode in checks.SERVICE_MODES
+    for series in (checks.INPROCESS_START.exec_ready, checks.INPROCESS_START.init_ready)
+}
+SAMPLES = _names(checks.SAMPLES) | DERIVED_SAMPLES
 DETAILS = _names(checks.DETAILS)
 FIGURES = _names(None) | {
     checks.stat_figure(series, stat)

@@ -14,7 +14,19 @@ PACKAGE = "pytest_traefik_compat"
 ROOT = Path(pytest_traefik_compat.__file__).parent
 # Code about Docker, bases, Go, start physics, the gateway, measurements, reports and
 # certificates: usable without pytest.
-DOMAIN = ("engine", "bases", "gobuild", "startcheck", "gateway", "probes", "report", "pki")
+DOMAIN = (
+    "engine",
+    "bases",
+    "gobuild",
+    "startcheck",
+    "gateway",
+    "probes",
+    "report",
+    "pki",
+    "stats",
+    "budgets",
+    "measure",
+)
 
 
 def _module_name(path: Path) -> str:
