@@ -34,6 +34,16 @@ command -v make >/dev/null || missing+=(make)
 command -v chromium >/dev/null || missing+=(chromium)
 # Registry mode is tested against Debian's CNCF distribution registry on 127.0.0.1.
 command -v docker-registry >/dev/null || missing+=(docker-registry)
+# Remote engines are tested against engines the tests start: Podman's API service, and
+# a second dockerd in a network namespace reached over tcp and over ssh (sshd is only
+# run by that test, inside the namespace; installing it here starts nothing).
+# (netavark and aardvark-dns are only recommended, but without them a stack's containers
+# cannot resolve each other's names)
+command -v podman >/dev/null || missing+=(podman netavark aardvark-dns)
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v ssh >/dev/null || missing+=(openssh-client)
+command -v nsenter >/dev/null || missing+=(util-linux)
+command -v ip >/dev/null || missing+=(iproute2)
 if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 
 if ! docker info >/dev/null 2>&1; then

@@ -96,7 +96,9 @@ def run_container(
         container.with_command(list(command))
     for index, (host_path, mount_point) in enumerate((volumes or {}).items()):
         source = host_path
-        if remote_files.needs_copy():  # a remote engine cannot see this machine's files
+        # A remote engine cannot see this machine's files (a name, not a path, is a
+        # volume already on the engine, e.g. one copied for an earlier container).
+        if host_path.startswith("/") and remote_files.needs_copy():
             source = remote_files.volume_from_directory(
                 host_path, image=image, name=f"{name}-v{index}", labels=labels
             )

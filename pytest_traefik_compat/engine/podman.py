@@ -5,7 +5,8 @@ Measured against Podman 4.3.1 (Debian) served by ``podman system service``:
 - rlimits: Podman's default rlimits are refused inside these sandboxes ("setrlimit
   RLIMIT_NOFILE: Operation not permitted"), and the failed start leaves the published
   port bound ("address already in use" on the next start). Containers get explicit
-  ``nofile``/``nproc`` ulimits no higher than the caller's (:func:`run_options`).
+  ``nofile``/``nproc`` ulimits equal to the caller's own, nproc at most the service's
+  own 32768 (:func:`run_options`).
 - runtime: crun refuses cgroups v1 hybrid mode here; the service must run with
   ``podman --runtime runc system service``; the engine info names the runtime.
 - health checks: Podman runs them from systemd timers; without systemd the status
@@ -15,6 +16,9 @@ Measured against Podman 4.3.1 (Debian) served by ``podman system service``:
   ``NAME:TAG`` still resolve, but RepoTags carry the prefix (:func:`strip_localhost`).
 - exec of a missing program: exit code 127 with runc's words, where Docker answers
   126 ("OCI runtime exec failed"); both are "the program is not there".
+- network: removing a container from a network stalls traffic between the others
+  for 1-2 s (Traefik's health checks to the service time out: "context deadline
+  exceeded", the route answers 503); the suite waits for its routes before each check.
 - inspect: ``State.Health.Log`` is ``null`` until a check ran (Docker: a list), which
   testcontainers' typed inspect cannot parse (:func:`normalize_inspect`).
 
@@ -35,7 +39,10 @@ from docker.types import Ulimit
 from pytest_traefik_compat.engine.client import client, is_podman
 
 LIBPOD_API = "v4.0.0"
-ULIMIT_CAP = 1024
+ULIMIT_FALLBACK = 65536  # when the caller's own limit is unlimited
+# `podman system service` (4.3.1, rootful) runs with RLIMIT_NPROC 32768 whatever its
+# caller had; a container may not get more (32769: "error setting rlimit type 6").
+PODMAN_NPROC_CEILING = 32768
 LOCALHOST_PREFIX = "localhost/"
 
 DIFFERENCES: dict[str, str] = {
@@ -46,26 +53,38 @@ DIFFERENCES: dict[str, str] = {
     "image-names": "images are stored as localhost/NAME:TAG",
     "exec-exit-code": "exec of a missing program exits 127 (Docker: 126)",
     "inspect": "State.Health.Log is null before the first check (normalised to [])",
+    "network-stall": "removing a container from a network stalls traffic between the "
+    "others for 1-2 s (Traefik's health checks time out); each suite check starts once "
+    "every route is back in service",
 }
 
 _last_run: dict[str, float] = {}
 
 
-def _cap(kind: int) -> int:
+def _limits(kind: int) -> tuple[int, int]:
+    """The caller's own (soft, hard) limit: never higher, so Podman's setrlimit succeeds.
+
+    Not lower either: RLIMIT_NPROC counts every thread of the container's uid on the
+    whole host (65532 runs every container here), so a small cap starves Go programs.
+    """
     soft, hard = resource.getrlimit(kind)
-    limits = [value for value in (soft, hard, ULIMIT_CAP) if value != resource.RLIM_INFINITY]
-    return min(limits)
+    if hard == resource.RLIM_INFINITY:
+        hard = ULIMIT_FALLBACK
+    if soft == resource.RLIM_INFINITY or soft > hard:
+        soft = hard
+    return soft, hard
 
 
 def run_options() -> dict[str, Any]:
     """Extra create options for this engine: none for Docker, explicit ulimits for Podman."""
     if not is_podman():
         return {}
-    nofile, nproc = _cap(resource.RLIMIT_NOFILE), _cap(resource.RLIMIT_NPROC)
+    nofile, nproc = _limits(resource.RLIMIT_NOFILE), _limits(resource.RLIMIT_NPROC)
+    nproc = (min(nproc[0], PODMAN_NPROC_CEILING), min(nproc[1], PODMAN_NPROC_CEILING))
     return {
         "ulimits": [
-            Ulimit(name="nofile", soft=nofile, hard=nofile),
-            Ulimit(name="nproc", soft=nproc, hard=nproc),
+            Ulimit(name="nofile", soft=nofile[0], hard=nofile[1]),
+            Ulimit(name="nproc", soft=nproc[0], hard=nproc[1]),
         ]
     }
 

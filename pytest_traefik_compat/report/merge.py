@@ -66,9 +66,21 @@ def _merged_meta(shards: Sequence[Mapping[str, Any]], bases: list[str]) -> dict[
             "run_id": shard["meta"].get("run_id"),
             "bases": shard["meta"].get("bases"),
             "shard": shard["meta"].get("shard"),
+            "engine": shard["meta"].get("engine"),
         }
         for shard in shards
     ]
+    # Shards may run on different engines (a local one, a remote build host, Podman):
+    # their figures are then not measured under the same conditions; say so.
+    engines = sorted(
+        {
+            f"{e.get('kind')} {e.get('version')} at {e.get('address')}"
+            for e in (m.get("engine") for m in metas)
+            if isinstance(e, Mapping)
+        }
+    )
+    if len(engines) > 1:
+        notes.append(f"shards ran on different engines: {'; '.join(engines)}")
     if notes:
         meta["notes"] = notes
     return meta

@@ -29,7 +29,7 @@ import pytest
 from pytest_traefik_compat import engine
 from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.report import load_report
-from tests.helpers.netns_engine import NetnsDockerd, PodmanService, save_load
+from tests.helpers.netns_engine import NamespaceSshd, NetnsDockerd, PodmanService, save_load
 
 SUITE_TIMEOUT_S = 900
 SUITE = [
@@ -42,6 +42,9 @@ SUITE = [
     "--traefik-handshakes=30",
 ]
 ENGINES = ("netns-dockerd", "podman")
+# Over ssh:// the transport is what changes: builds were proven over tcp already, so
+# the checks that start containers, exec in them and reach their ports run again.
+SSH_SUBSET = "image_facts or start_matrix or tls13 or grpc or healthcheck_styles"
 
 
 class RemoteEngine:
@@ -120,7 +123,19 @@ def suite_run(
         check=False,
     )
     seconds = time.monotonic() - started
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    (workdir / "suite.log").write_text(done.stdout + done.stderr)
+    if done.returncode != 0:
+        # the failures' own lines, not the tables that end the output
+        evidence = [
+            line
+            for line in done.stdout.splitlines()
+            if line.startswith(("E ", "FAILED", "ERROR"))
+        ]
+        pytest.fail(
+            f"suite against {remote.kind} exited {done.returncode} "
+            f"(log: {workdir / 'suite.log'}):\n" + "\n".join(evidence[-60:]),
+            pytrace=False,
+        )
     document, _ = load_report(workdir / "report" / "report.json")
     document["_stdout"], document["_seconds"] = done.stdout, seconds
     print(f"suite on distroless against {remote.kind}: {seconds:.1f} s")
@@ -145,6 +160,7 @@ def test_suite_passes_and_the_report_names_the_engine(
             "image-names",
             "exec-exit-code",
             "inspect",
+            "network-stall",
         }
     else:
         assert meta["kind"] == "docker" and "differences" not in meta
@@ -227,3 +243,52 @@ def test_doctor_names_the_engine(remote: RemoteEngine) -> None:
     assert line.startswith("ok")
     assert remote.url in line and f"reached at {remote.address}" in line
     assert ("podman 4." if remote.kind == "podman" else "docker 20.") in line
+
+
+def test_the_same_over_ssh(remote: RemoteEngine, tmp_path: Path) -> None:
+    """openssh-server in the namespace: DOCKER_HOST=ssh://root@NS_ADDR reaches the same
+    dockerd through the system ssh client; ports are still published on NS_ADDR."""
+    if not isinstance(remote.handle, NetnsDockerd):
+        pytest.skip("ssh:// is served from the namespaced dockerd's own namespace")
+    sshd = NamespaceSshd(remote.handle)
+    try:
+        sshd.start()
+        env = {**remote.env(), **sshd.env()}
+        started = time.monotonic()
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                *SUITE,
+                f"--traefik-report-dir={tmp_path / 'report'}",
+                "-k",
+                SSH_SUBSET,
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=SUITE_TIMEOUT_S,
+            check=False,
+        )
+        seconds = time.monotonic() - started
+        summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]
+        print(f"suite subset over ssh: {summary} in {seconds:.1f} s")
+        document, _ = load_report(tmp_path / "report" / "report.json")
+        meta = document["meta"]["engine"]
+        assert meta["address"] == f"ssh://{remote.address}"  # no user name in the report
+        assert (meta["host"], meta["publish_address"]) == (remote.address, remote.address)
+        doctor = subprocess.run(
+            [sys.executable, "-m", "pytest_traefik_compat", "doctor"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert f"at ssh://{remote.address}" in doctor.stdout, doctor.stdout
+        assert remote.managed() == {"containers": [], "networks": [], "volumes": []}
+    finally:
+        sshd.stop()

@@ -403,3 +403,116 @@ def podman_service(workdir: Path) -> Iterator[PodmanService]:
         problems = service.stop()
         if problems:
             raise RuntimeError("; ".join(problems))
+
+
+@dataclass
+class NamespaceSshd:
+    """openssh-server inside a NetnsDockerd's namespace, listening on its address only.
+
+    ``ssh://root@NS_ADDR`` then reaches that dockerd the way docker-py's ssh client
+    does (``ssh HOST docker system dial-stdio``): sshd's ``SetEnv DOCKER_HOST`` points
+    the remote docker CLI at the namespaced daemon's socket. The client side uses its
+    own key, known_hosts and config through an ``ssh`` wrapper first on PATH, so
+    nothing in ~/.ssh is touched.
+    """
+
+    dockerd: NetnsDockerd
+    process: subprocess.Popen[bytes] | None = None
+    made_privsep: bool = False
+
+    @property
+    def dir(self) -> Path:
+        return self.dockerd.root / "ssh"
+
+    @property
+    def url(self) -> str:
+        return f"ssh://root@{self.dockerd.address}"
+
+    @property
+    def bin_dir(self) -> Path:
+        return self.dir / "bin"
+
+    def env(self) -> dict[str, str]:
+        """What a client process needs: DOCKER_HOST and the ssh wrapper first on PATH."""
+        return {
+            "DOCKER_HOST": self.url,
+            "PATH": f"{self.bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        }
+
+    def start(self) -> None:
+        sshd = shutil.which("sshd") or "/usr/sbin/sshd"
+        if not Path(sshd).exists():
+            raise RuntimeError("sshd not found (Debian: apt-get install openssh-server)")
+        self.bin_dir.mkdir(parents=True, exist_ok=True)
+        for key in ("host_key", "client_key"):
+            _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.dir / key)])
+        shutil.copy(self.dir / "client_key.pub", self.dir / "authorized_keys")
+        address = self.dockerd.address
+        (self.dir / "sshd_config").write_text(
+            f"Port 22\nListenAddress {address}\nHostKey {self.dir / 'host_key'}\n"
+            f"PidFile {self.dir / 'sshd.pid'}\n"
+            f"AuthorizedKeysFile {self.dir / 'authorized_keys'}\n"
+            "PermitRootLogin prohibit-password\nPasswordAuthentication no\n"
+            "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
+            f"SetEnv DOCKER_HOST=unix://{self.dockerd.root / 'run' / 'docker.sock'}\n"
+        )
+        (self.dir / "ssh_config").write_text(
+            f"Host {address}\n  User root\n  IdentityFile {self.dir / 'client_key'}\n"
+            f"  UserKnownHostsFile {self.dir / 'known_hosts'}\n"
+            "  StrictHostKeyChecking accept-new\n  BatchMode yes\n  ConnectTimeout 10\n"
+        )
+        wrapper = self.bin_dir / "ssh"
+        wrapper.write_text(f'#!/bin/sh\nexec /usr/bin/ssh -F {self.dir / "ssh_config"} "$@"\n')
+        wrapper.chmod(0o755)
+        privsep = Path("/run/sshd")
+        if not privsep.exists():
+            privsep.mkdir(mode=0o755)
+            self.made_privsep = True
+        log = (self.dir / "sshd.log").open("wb")
+        self.process = subprocess.Popen(
+            [
+                "nsenter",
+                f"--net=/var/run/netns/{self.dockerd.name}",
+                sshd,
+                "-D",
+                "-e",
+                "-f",
+                str(self.dir / "sshd_config"),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        try:
+            _wait(self._answers, 30, f"sshd at {address}")
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}: {self.log_tail()}") from None
+
+    def _answers(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise RuntimeError(f"sshd exited: {self.log_tail()}")
+        done = subprocess.run(
+            ["docker", "version", "--format", "{{.Server.Version}}"],
+            env={**os.environ, **self.env()},
+            capture_output=True,
+            timeout=20,
+            check=False,
+        )
+        return done.returncode == 0
+
+    def log_tail(self, lines: int = 10) -> str:
+        path = self.dir / "sshd.log"
+        if not path.exists():
+            return ""
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _kill_tree(self.process.pid, timeout=10)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=5)
+        if self.made_privsep:
+            with contextlib.suppress(OSError):
+                Path("/run/sshd").rmdir()
+        shutil.rmtree(self.dir, ignore_errors=True)

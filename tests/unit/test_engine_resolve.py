@@ -181,3 +181,26 @@ def test_engine_kind_from_the_version_answer() -> None:
     docker = {"Platform": {"Name": "Docker Engine - Community"}}
     assert engine_client.engine_kind(docker) == "docker"
     assert resolve.url_host("::1") == "[::1]" and resolve.url_host("10.0.0.1") == "10.0.0.1"
+
+
+def test_merged_shards_name_their_engines(tmp_path: Path) -> None:
+    """A shard run on a remote engine merges as before; different engines are a note."""
+    import jsonschema
+
+    from pytest_traefik_compat import report
+    from tests.helpers.report_samples import sample_records
+
+    records = sample_records()
+    engines = [
+        {"kind": "docker", "version": "20.10.24", "address": "unix:///var/run/docker.sock"},
+        {"kind": "podman", "version": "4.3.1", "address": "unix:///run/podman.sock"},
+    ]
+    paths = []
+    for index, base in enumerate(sorted({r.base for r in records})[:2]):
+        mine = [r for r in records if r.base == base]
+        meta = {"run_id": f"r{index}", "bases": [base], "engine": engines[index]}
+        paths.append(report.write_reports(mine, tmp_path / base, meta=meta).json)
+    merged = report.merge_reports(paths)
+    assert [m["engine"]["kind"] for m in merged["meta"]["merged_from"]] == ["docker", "podman"]
+    assert any("different engines" in note for note in merged["meta"]["notes"])
+    jsonschema.Draft202012Validator(report.load_schema()).validate(merged)
