@@ -89,7 +89,7 @@ def client() -> DockerClient:
         fix = (
             "start one (`make setup` installs docker.io and starts dockerd) or fix DOCKER_HOST"
             if resolved.scheme == "unix"
-            else f"check that the engine listens there and is reachable ({resolved.source})"
+            else f"check that the engine listens there and is reachable, or fix {resolved.source}"
         )
         raise CompatError(
             f"no Docker engine answers at {resolved.address}: {fix} ({_short(error)})"
