@@ -286,6 +286,16 @@ def _mtls(c: _Collector, key: tuple[str, str, str], old: Record, new: Record) ->
 def _series(
     c: _Collector, key: tuple[str, str, str], old: Record, new: Record, names: Iterable[str]
 ) -> None:
+    definition = STARTUP_LATENCY.definition
+    if old.details.get(definition) != new.details.get(definition):
+        # Another way of measuring (a newer suite): the numbers do not compare.
+        c.notes.append(f"{_where(*key)}: measured differently in the two runs: not compared")
+        return
+    noisy = [
+        label
+        for label, record in (("baseline", old), ("current", new))
+        if record.value(STARTUP_LATENCY.noisy) is True
+    ]
     for name in names:
         before, after = old.samples.get(name) or [], new.samples.get(name) or []
         if not before or not after:
@@ -298,7 +308,13 @@ def _series(
             unit != "ms" or abs(m_after - m_before) >= MIN_ABSOLUTE_MS
         )
         where = _where(*key)
-        if real and large:
+        if real and large and noisy:
+            c.notes.append(
+                f"{where} {name}: median {m_before:.1f} -> {m_after:.1f} {unit} "
+                f"({relative:+.0%}, p={p_value:.3g}) but the {' and '.join(noisy)} run was "
+                "noisy (busy machine or high CV): not judged"
+            )
+        elif real and large:
             kind: Kind = "change" if relative > 0 else "improvement"
             c.add(
                 kind,

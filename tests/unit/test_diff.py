@@ -193,3 +193,26 @@ def test_command_refuses_a_non_report_in_one_line(
     assert cli.main(["diff", str(bogus), str(bogus)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "is not a report" in err
+
+
+def test_latency_is_not_judged_when_noisy_or_measured_differently(
+    pair: tuple[list[Record], list[Record]],
+) -> None:
+    baseline, current = pair
+    rng = random.Random(7)
+    old = _find(baseline, "alpine", "startup-latency")
+    new = _find(current, "alpine", "startup-latency")
+    old.add_samples("direct", [rng.gauss(600, 20) for _ in range(10)], "ms")
+    new.add_samples("direct", [rng.gauss(900, 20) for _ in range(10)], "ms")
+    assert [c.what for c in diff_records(baseline, current).changes] == ["direct"]
+    new.figure("noisy", True)
+    diff = diff_records(baseline, current)
+    assert diff.changes == []
+    assert any("current run was noisy" in note for note in diff.notes)
+    new.figure("noisy", False)
+    new.details["definition"] = "another way of measuring"
+    diff = diff_records(baseline, current)
+    assert diff.changes == []
+    assert "alpine startup-latency: measured differently in the two runs: not compared" in (
+        diff.notes
+    )
