@@ -172,6 +172,20 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
+    registry_only = [
+        option
+        for option, value in (
+            ("--traefik-registry-mirror", resolved.registry_mirror),
+            ("--traefik-lock", resolved.lock),
+            ("--traefik-lock-strict", resolved.lock_strict),
+        )
+        if value
+    ]
+    if registry_only and resolved.source != "registry":
+        raise pytest.UsageError(
+            f"{', '.join(registry_only)} only apply to registry mode: add "
+            "--traefik-source=registry (local bases are built, never pulled)"
+        )
     if resolved.enabled and not hasattr(config, "workerinput"):
         _check_writable(resolved.report_dir, "the report", "--traefik-report-dir")
         _check_writable(resolved.cache_dir, "the build cache", "--traefik-cache-dir")

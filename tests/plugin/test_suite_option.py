@@ -100,3 +100,20 @@ def test_bad_suite_flag_is_a_usage_error(
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*PYTEST_TRAEFIK_SUITE: expected true or false, got 'maybe'*"])
+
+
+def test_registry_options_outside_registry_mode_are_a_usage_error(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_mine="def test_mine():\n    pass\n")
+    result = pytester.runpytest("--traefik-lock=x.json", "--traefik-registry-mirror=127.0.0.1:5000")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*--traefik-registry-mirror, --traefik-lock only apply to registry mode: add "
+            "--traefik-source=registry*"
+        ]
+    )
+    bad = pytester.runpytest("--traefik-registry-mirror=http://x/y")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    bad.stderr.fnmatch_lines(["*registry mirror must be HOST[[]:PORT[]]*"])
