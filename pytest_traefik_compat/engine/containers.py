@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 import docker.errors
@@ -19,7 +20,7 @@ from testcontainers.core.inspect import ContainerInspectInfo, ContainerState
 from testcontainers.core.network import Network
 
 from pytest_traefik_compat.engine import podman, remote_files
-from pytest_traefik_compat.engine.client import client, image_exists, publish_host
+from pytest_traefik_compat.engine.client import client, image_exists, publish_host, target
 from pytest_traefik_compat.errors import CompatError
 
 LOOPBACK = "127.0.0.1"
@@ -132,7 +133,27 @@ def state(container: Container) -> ContainerState:
 
 
 def pid(container: Container) -> int:
-    return int(state(container).Pid or 0)
+    """The container's first process as this machine's kernel numbers it.
+
+    On a remote engine the pid is the engine host's: it is used (for /proc figures)
+    only when this machine sees that very process (its cgroup names the container),
+    as with an engine in another network namespace of this host; otherwise one line
+    says the figure needs the engine's host.
+    """
+    number = int(state(container).Pid or 0)
+    if number and target().remote and not _runs_here(number, str(container.id)):
+        raise CompatError(
+            f"container {container.name} runs on the engine at {target().address}, "
+            "not on this machine: figures read from /proc/PID need the engine's host"
+        )
+    return number
+
+
+def _runs_here(number: int, container_id: str) -> bool:
+    try:
+        return container_id in Path(f"/proc/{number}/cgroup").read_text()
+    except OSError:
+        return False
 
 
 def host_ports(container: Container) -> dict[int, int]:

@@ -16,6 +16,7 @@ neither is known (a forwarded socket with a host-name override) on all addresses
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import os
 import re
@@ -192,6 +193,11 @@ def resolve(
                 f"{', '.join(missing)}: point DOCKER_CERT_PATH at the engine's client "
                 "certificates (ca.pem, cert.pem, key.pem)"
             )
+    if scheme == "ssh" and importlib.util.find_spec("paramiko") is None:
+        raise CompatError(
+            f"{source}={url}: ssh:// needs paramiko (docker-py's ssh transport): "
+            "pip install 'pytest-traefik-compat[ssh]'"
+        )
     if scheme == "ssh" and shutil.which("ssh") is None:
         raise CompatError(
             f"{source}={url}: ssh:// needs the system ssh client on PATH "

@@ -161,6 +161,7 @@ def test_suite_passes_and_the_report_names_the_engine(
             "exec-exit-code",
             "inspect",
             "network-stall",
+            "export",
         }
     else:
         assert meta["kind"] == "docker" and "differences" not in meta
@@ -199,8 +200,12 @@ def test_image_facts_are_exported_from_the_engine(
     assert done.returncode == 0, done.stderr[-2000:]
     facts = json.loads(done.stdout)[0]
     assert facts["image_id"] == distroless.facts.image_id
-    for key in ("default_uid", "libc_kind", "ca_bundle", "zoneinfo", "file_count"):
+    for key in ("default_uid", "libc_kind", "ca_bundle", "zoneinfo", "packages"):
         assert facts[key] == getattr(distroless.facts, key), key
+    # Docker's export adds its own mount points (/.dockerenv, /etc/hosts, ...); Podman's
+    # has none of them: an engine difference, at most 8 files
+    missing = distroless.facts.file_count - facts["file_count"]
+    assert missing == 0 if remote.kind != "podman" else 0 <= missing <= 8, missing
     assert list((tmp_path / "facts").iterdir())
     assert remote.managed()["containers"] == []
 
