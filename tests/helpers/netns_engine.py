@@ -296,6 +296,15 @@ class PodmanService:
     # Podman refuses a runroot longer than 50 characters: a short one of our own.
     runroot: Path = field(default_factory=lambda: Path(f"/tmp/ptc16-{secrets.token_hex(4)}"))
     process: subprocess.Popen[bytes] | None = None
+    # Podman writes these whatever --root says (netavark's state, the blob cache, locks):
+    # the ones that did not exist before the service started are removed after it.
+    SHARED_STATE = (
+        "/run/containers",
+        "/var/lib/containers",
+        "/etc/containers/networks/netavark.lock",
+        "/etc/cni/net.d/cni.lock",
+    )
+    preexisting: set[str] = field(default_factory=set)
 
     @property
     def root(self) -> Path:
@@ -325,6 +334,7 @@ class PodmanService:
     def start(self) -> None:
         if shutil.which("podman") is None:
             raise RuntimeError("podman not found (Debian: apt-get install podman)")
+        self.preexisting = {path for path in self.SHARED_STATE if Path(path).exists()}
         for sub in ("storage", "tmp"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self.runroot.mkdir(mode=0o700)
@@ -390,6 +400,15 @@ class PodmanService:
             shutil.rmtree(path, ignore_errors=True)
             if path.exists():
                 problems.append(f"directory {path} remains")
+        for name in self.SHARED_STATE:
+            state = Path(name)
+            if name in self.preexisting or not state.exists():
+                continue
+            _umount_under(state)
+            if state.is_dir():
+                shutil.rmtree(state, ignore_errors=True)
+            else:
+                state.unlink(missing_ok=True)
         return problems
 
 
