@@ -1,7 +1,8 @@
 """The container engine: client, labels and cleanup, containers and networks, image builds.
 
 Owns every call to Docker (docker-py and testcontainers); must not import pytest,
-gobuild, gateway or report.
+gobuild, gateway or report. Which engine (local, remote over tcp/TLS/ssh, Podman) and
+the address its published ports are reached at are resolved once in ``resolve``.
 """
 
 from __future__ import annotations
