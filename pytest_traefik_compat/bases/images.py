@@ -222,7 +222,9 @@ def prune_stale_images() -> list[str]:
         if labels.get(engine.LABEL_KIND) != "base":
             continue
         variant = VARIANTS.get(labels.get(f"{engine.LABEL_PREFIX}.variant", ""))
-        if variant is None or variant.local_tag not in image.tags:
+        # Podman names local images localhost/NAME:TAG
+        tags = {engine.strip_localhost(tag) for tag in image.tags}
+        if variant is None or variant.local_tag not in tags:
             stale.append(image)
     stale_bases = {image.id for image in stale}
     for image in cached:

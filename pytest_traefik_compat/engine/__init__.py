@@ -49,7 +49,7 @@ from pytest_traefik_compat.engine.labels import (
     new_run_id,
 )
 from pytest_traefik_compat.engine.podman import differences as engine_differences
-from pytest_traefik_compat.engine.podman import drive_health
+from pytest_traefik_compat.engine.podman import drive_health, strip_localhost
 from pytest_traefik_compat.engine.resolve import EngineTarget, parse_engine_host, set_host_override
 
 __all__ = [
@@ -95,5 +95,6 @@ __all__ = [
     "run_container",
     "set_host_override",
     "state",
+    "strip_localhost",
     "target",
 ]

@@ -124,10 +124,16 @@ def is_podman() -> bool:
 
 def engine_info() -> dict[str, str]:
     """What the run used: kind, version, API, address and how ports are reached."""
-    client()
+    engine = client()
     resolved = target()
+    if "_runtime" not in _version:
+        try:
+            _version["_runtime"] = str(engine.info().get("DefaultRuntime") or "")
+        except docker.errors.DockerException:
+            _version["_runtime"] = ""
     return {
         "kind": engine_kind(),
+        "runtime": str(_version["_runtime"]),
         "version": str(_version.get("Version", "")),
         "api_version": str(_version.get("ApiVersion", "")),
         "address": resolved.address,

@@ -242,6 +242,17 @@ def test_cleanup_by_label_on_the_engine(remote: RemoteEngine, distroless: BaseIm
                 container.remove(force=True)
 
 
+def test_stale_image_pruning_keeps_the_current_base(
+    remote: RemoteEngine, distroless: BaseImage
+) -> None:
+    """Podman names the loaded base localhost/NAME:TAG: still the current recipe's tag."""
+    done = remote.cli("cleanup", "--stale-images")
+    assert done.returncode == 0, done.stderr
+    assert distroless.reference not in done.stdout
+    kept = remote.client.images.get(distroless.reference).id
+    assert kept.split(":")[-1] == distroless.facts.image_id.split(":")[-1]
+
+
 def test_doctor_names_the_engine(remote: RemoteEngine) -> None:
     done = remote.cli("doctor")
     line = next(line for line in done.stdout.splitlines() if "docker engine" in line)
