@@ -361,6 +361,7 @@ class BaseImages:
                 files = ImageFiles.from_json(cached["files"])
                 facts = BaseFacts(**cached["facts"])
                 facts.name, facts.source, facts.reference = name, source, reference
+                facts.provenance = provenance  # one image id, reached as local or registry
                 return files, facts
             except (ValueError, KeyError, TypeError):
                 cache_file.unlink(missing_ok=True)  # corrupt: read again

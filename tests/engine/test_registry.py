@@ -76,6 +76,7 @@ def test_pull_through_the_mirror_records_digests_and_writes_the_lock(
         expected = mirror_reference(VARIANTS[name].registry_ref, server.address)
         assert image.reference == expected
         assert image.source == "registry"
+        assert image.facts.provenance.startswith(f"registry: {VARIANTS[name].registry_ref} via")
         assert image.pinned["digest"] == digests[name]
         assert image.pinned["repo_digest"].endswith("@" + digests[name])
         # The same image the local recipe built, so the facts are the local ones.
