@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 from contextlib import suppress
+from typing import Any
 
 import docker
 import docker.errors
@@ -62,7 +63,31 @@ def _describe_host() -> str:
     return target().address
 
 
+def _tolerate_finished_ssh() -> None:
+    """docker-py's shell ssh transport writes to the ssh process's stdin on close; when
+    that process has already ended (after an exec's hijacked stream, for one) the close
+    raises BrokenPipeError in whichever thread closes it. Closing a finished process is
+    done: patched once, for ssh:// engines only."""
+    from docker.transport import sshconn
+
+    original = sshconn.SSHSocket.close
+    if getattr(original, "_ptc_tolerant", False):
+        return
+
+    def close(self: Any) -> None:
+        try:
+            original(self)
+        except (BrokenPipeError, ValueError):
+            with suppress(Exception):
+                self.proc.terminate()
+
+    close._ptc_tolerant = True  # type: ignore[attr-defined]
+    sshconn.SSHSocket.close = close
+
+
 def _connect(resolved: _resolve.EngineTarget) -> DockerClient:
+    if resolved.scheme == "ssh":
+        _tolerate_finished_ssh()
     if resolved.context_tls is not None:
         return DockerClient(
             base_url=resolved.url, tls=resolved.context_tls, timeout=CONNECT_TIMEOUT_S
