@@ -1,19 +1,27 @@
 """The built-in suite run as users run it (pytester, subprocess): serial, -n 2, shards.
 
 One serial run over the three default bases is the reference; a ``-n 2`` run and
-two CI-style shards must produce the same records (timings differ, keys do not).
+two CI-style shards must produce the same records (timings differ, keys do not). The
+issue-13 figures are checked on the reference run's report (the parts of each start
+add up, the floor is the service's measurement, Traefik's figures on every base), and
+the debian-slim shard carries a budget that must fail.
+
+Every run passes small sample counts: this file runs the suite four times.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pytest_traefik_compat import measure
 from pytest_traefik_compat.report import load_report, merge_reports
 
 SUITE = ["--pyargs", "pytest_traefik_compat.suite", "-p", "no:cacheprovider"]
@@ -33,15 +41,21 @@ CHECKS = {
     "runtime-facts",
     "traefik-plugin",
     "go-plugin",
+    "inprocess-start",
+    "traefik-figures",
+    "tls-evidence",
+    "gateway-overhead",
 }
 RUN_TIMEOUT_S = 900
+SAMPLES = 3  # container starts per series (in-process 3x): enough for an interval
+BUDGET_BASE = "debian-slim"
 
 
 def _args(report_dir: Path, *args: str) -> list[str]:
     return [
         *SUITE,
         f"--traefik-report-dir={report_dir}",
-        "--traefik-samples=3",
+        f"--traefik-samples={SAMPLES}",
         "--traefik-handshakes=30",
         *args,
     ]
@@ -74,10 +88,20 @@ def serial(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert f"{17 * len(DEFAULT_BASES)} passed" in done.stdout
+    assert " failed" not in done.stdout.splitlines()[-1]
     document, _records = load_report(report_dir / "report.json")
+    passed = re.search(r"(\d+) passed", done.stdout.splitlines()[-1])
+    assert passed is not None
+    # every passing test of the suite writes at least one record, with its test id
+    assert int(passed.group(1)) == sum(_passed_tests(document).values())
     document["_stdout"] = done.stdout
     return document
+
+
+def _passed_tests(document: dict[str, Any]) -> Counter[str]:
+    """Distinct passing tests per base, from the records' test ids."""
+    tests = {(r["base"], r["test_id"]) for r in document["records"] if r["outcome"] == "passed"}
+    return Counter(base for base, _ in tests)
 
 
 def test_serial_run_covers_every_base_and_check(serial: dict[str, Any]) -> None:
@@ -128,7 +152,9 @@ def test_xdist_run_matches_the_serial_records(
 ) -> None:
     report_dir = tmp_path_factory.mktemp("xdist")
     result = _run(pytester, report_dir, "--traefik-images=alpine,distroless", "-n", "2")
-    result.assert_outcomes(passed=34)
+    per_base = _passed_tests(serial)
+    assert result.parseoutcomes()["passed"] == per_base["alpine"] + per_base["distroless"]
+    assert result.ret == 0
     # the controller relays what each worker is doing, with elapsed time
     result.stdout.fnmatch_lines(["[[]traefik-compat gw? +*s[]] stack ptc-*-gw?-* ready in *"])
     document, _ = load_report(report_dir / "report.json")
@@ -147,17 +173,32 @@ def test_shards_merge_into_the_combined_record_set(
     tmp_path_factory: pytest.TempPathFactory,
     serial: dict[str, Any],
 ) -> None:
+    per_base = _passed_tests(serial)
     first = tmp_path_factory.mktemp("shard-debian")
-    result = _run(pytester, first, "--traefik-images=debian-slim")
-    result.assert_outcomes(passed=17)
+    # A real budget that must fail: the debian-slim service image is far above 10 MiB.
+    result = _run(pytester, first, "--traefik-images=debian-slim", "--traefik-budget=image_mb=10")
+    outcomes = result.parseoutcomes()
+    assert outcomes["failed"] == 1 and outcomes["passed"] == per_base[BUDGET_BASE]
+    result.stdout.fnmatch_lines(
+        [
+            f"E * {BUDGET_BASE}: image_mb <= 10 mb: FAIL (* mb)",
+            f"FAILED *test_budget[[]image_mb-{BUDGET_BASE}[]]*",
+        ]
+    )
     second = tmp_path_factory.mktemp("shard-rest")
     result = _run(pytester, second, "--traefik-images=alpine,distroless")
-    result.assert_outcomes(passed=34)
+    assert result.parseoutcomes()["passed"] == per_base["alpine"] + per_base["distroless"]
+    assert result.ret == 0
     shard, _ = load_report(first / "report.json")
     # ids carry the base, and every record names the test that produced it
-    assert all("[debian-slim" in r["test_id"] for r in shard["records"])
+    assert all(
+        "[debian-slim" in r["test_id"] or "-debian-slim]" in r["test_id"] for r in shard["records"]
+    )
+    budget = [r for r in shard["records"] if r["check"] == "budget"]
+    assert [(r["variant"], r["outcome"]) for r in budget] == [("image_mb", "failed")]
+    assert budget[0]["figures"]["outcome"]["value"] == "fail"
     merged = merge_reports([first / "report.json", second / "report.json"])
-    assert _keys(merged) == _keys(serial)
+    assert {k for k in _keys(merged) if k[1] != "budget"} == _keys(serial)
     out = tmp_path_factory.mktemp("merged")
     done = pytester.run(
         sys.executable,
@@ -183,3 +224,73 @@ def test_shards_merge_into_the_combined_record_set(
     )
     assert again.ret == 2
     again.stderr.fnmatch_lines(["*base debian-slim appears in shard*"])
+
+
+# ---- issue 13: the figures of the reference run
+
+
+def _records(serial: dict[str, Any], check: str) -> dict[str, dict[str, Any]]:
+    found = {r["base"]: r for r in serial["records"] if r["check"] == check and not r["variant"]}
+    assert set(found) == set(DEFAULT_BASES), check
+    return found
+
+
+def test_start_parts_add_up_to_the_total(serial: dict[str, Any]) -> None:
+    """Each start's parts (engine create, engine start, hand-off, init -> ready, ready ->
+    first 200) add up to the client's own total within the poll resolution: the parts
+    are wall-clock stamps, the total a monotonic clock. The sample service and the floor
+    both log a ready line, so every part is there."""
+    tolerance_ms = measure.POLL_S * 1000
+    for base, record in _records(serial, "startup-latency").items():
+        starts = record["details"]["starts"]
+        assert set(starts) == {"direct", "floor"}
+        for series, samples in starts.items():
+            assert len(samples) == SAMPLES, (base, series)
+            for sample in samples:
+                parts = sample["parts_ms"]
+                assert list(parts) == list(measure.PARTS)
+                assert all(value is not None for value in parts.values()), (base, series, parts)
+                assert abs(sum(parts.values()) - sample["total_ms"]) <= tolerance_ms, (
+                    base,
+                    series,
+                    parts,
+                    sample["total_ms"],
+                )
+                assert sample["poll_s"] == measure.POLL_S
+                # the client polls after the listener is up: never before ready
+                assert parts["first_answer"] >= 0 and parts["init_ready"] >= 0
+        for part in measure.PARTS:
+            assert f"direct_{part}_median" in record["figures"], (base, part)
+        assert record["figures"]["poll_interval"]["value"] == tolerance_ms
+
+
+def test_floor_is_measured_exactly_like_the_service(serial: dict[str, Any]) -> None:
+    """The floor's definition, from the container specs the run recorded: same published
+    ports on the same address, same network, user, hardening, HEALTHCHECK and polling."""
+    for base, record in _records(serial, "startup-latency").items():
+        specs = record["details"]["container_specs"]
+        direct, floor = specs["direct"], specs["floor"]
+        assert floor == direct, base
+        assert sorted(p.split("->")[0] for p in direct["published"]) == [
+            "8080/tcp",
+            "8081/tcp",
+            "9090/tcp",
+        ]
+        assert len(direct["networks"]) == 1 and direct["networks"][0].startswith("ptc-")
+        assert direct["user"].startswith("65532") and direct["read_only"]
+        assert direct["cap_drop"] == ["ALL"]
+        assert direct["healthcheck"][-1] == "-healthcheck"
+        assert direct["poll"] == {"path": "/healthz", "interval_s": measure.POLL_S}
+        assert len(record["samples"]["floor"]) == len(record["samples"]["direct"]) == SAMPLES
+
+
+def test_traefik_figures_on_every_base(serial: dict[str, Any]) -> None:
+    for base, record in _records(serial, "traefik-figures").items():
+        figures = record["figures"]
+        assert figures["rss_peak"]["value"] >= figures["rss"]["value"] > 0, base
+        assert figures["rss"]["unit"] == "bytes"
+        starts = min(SAMPLES, 3)  # Traefik starts: at most 3 per base
+        assert len(record["samples"]["start"]) == starts, base
+        for part in ("create", "start", "first_answer"):
+            assert len(record["samples"][f"start_{part}"]) == starts, (base, part)
+        assert "load_per_core" in record["details"]["conditions"]
