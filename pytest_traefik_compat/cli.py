@@ -236,12 +236,6 @@ def cmd_merge(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_lint_traefik(args: argparse.Namespace) -> int:
-    from pytest_traefik_compat.gateway.lint import lint_command
-
-    text, code = lint_command(args.files, args.format)
-    sys.stdout.write(text)
-    return code
 def cmd_diff(args: argparse.Namespace) -> int:
     from pytest_traefik_compat.report.diff import diff_command
 
@@ -250,6 +244,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_lint_traefik(args: argparse.Namespace) -> int:
+    from pytest_traefik_compat.gateway.lint import lint_command
+
+    text, code = lint_command(args.files, args.format)
+    sys.stdout.write(text)
+    return code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -289,12 +289,6 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("shards", nargs="+", metavar="SHARD.json")
     merge.add_argument("-o", "--output", default="compat-report", metavar="DIR")
     merge.set_defaults(func=cmd_merge)
-    lint = sub.add_parser(
-        "lint-traefik",
-        help="find the mTLS traps in your Traefik config (static and dynamic, YAML or TOML)",
-    )
-    lint.add_argument("files", nargs="+", metavar="FILE", help="files or directories")
-    lint.add_argument("--format", choices=("text", "json"), default="text")
     diff = sub.add_parser(
         "diff", help="what changed between two report.json files (exit 1 on a regression)"
     )
@@ -302,6 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("current", metavar="NEW.json")
     diff.add_argument("--format", choices=("text", "md", "json"), default="text")
     diff.set_defaults(func=cmd_diff)
+    lint = sub.add_parser(
+        "lint-traefik",
+        help="find the mTLS traps in your Traefik config (static and dynamic, YAML or TOML)",
+    )
+    lint.add_argument("files", nargs="+", metavar="FILE", help="files or directories")
+    lint.add_argument("--format", choices=("text", "json"), default="text")
     lint.set_defaults(func=cmd_lint_traefik)
     return parser
 
