@@ -16,6 +16,9 @@ from pytest_traefik_compat.checks import CHECK_ORDER as CHECK_ORDER
 from pytest_traefik_compat.checks import HEALTHCHECK_STYLES as HEALTHCHECK_STYLES
 from pytest_traefik_compat.checks import LINKAGE_ORDER as LINKAGE_ORDER
 from pytest_traefik_compat.checks import MISSING as MISSING
+from pytest_traefik_compat.report.cells import Cell as Cell
+from pytest_traefik_compat.report.cells import Column as Column
+from pytest_traefik_compat.report.cells import Table as Table
 from pytest_traefik_compat.report.document import (
     SCHEMA_FILE,
     ReportPaths,
@@ -29,10 +32,7 @@ from pytest_traefik_compat.report.html import render_html
 from pytest_traefik_compat.report.markdown import render_markdown
 from pytest_traefik_compat.report.merge import merge_command, merge_reports
 from pytest_traefik_compat.report.order import sort_records as sort_records
-from pytest_traefik_compat.report.tables import SNI_PROBES as SNI_PROBES
-from pytest_traefik_compat.report.tables import Cell as Cell
-from pytest_traefik_compat.report.tables import Column as Column
-from pytest_traefik_compat.report.tables import Table as Table
+from pytest_traefik_compat.report.tables_tls import SNI_PROBES as SNI_PROBES
 from pytest_traefik_compat.report.terminal import TERMINAL_WIDTH, terminal_tables
 
 __all__ = [

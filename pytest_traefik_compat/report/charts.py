@@ -19,16 +19,9 @@ from pytest_traefik_compat.checks import (
     STAT_CI_LOW,
     STAT_MEDIAN,
 )
+from pytest_traefik_compat.report.cells import Index, as_float, cut, fmt_bytes, fmt_ms
 from pytest_traefik_compat.report.figures import decomposition, fmt_tail, median_ci
-from pytest_traefik_compat.report.tables import (
-    Index,
-    as_float,
-    cut,
-    fmt_bytes,
-    fmt_ms,
-    provenance_size,
-    service_image_size,
-)
+from pytest_traefik_compat.report.tables_figures import provenance_size, service_image_size
 
 
 def escape(value: Any) -> str:

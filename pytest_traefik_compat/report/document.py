@@ -40,10 +40,10 @@ from typing import Any, NamedTuple
 
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.records import SCHEMA_VERSION, Record
+from pytest_traefik_compat.report.cells import one_line
 from pytest_traefik_compat.report.html import render_html
 from pytest_traefik_compat.report.markdown import render_markdown
 from pytest_traefik_compat.report.order import base_order, sort_records
-from pytest_traefik_compat.report.tables import one_line
 
 SCHEMA_FILE = "report.schema.json"
 

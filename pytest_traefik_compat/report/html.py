@@ -11,6 +11,7 @@ from importlib import resources
 from typing import Any
 
 from pytest_traefik_compat.checks import HEALTH_METRICS, MISSING, MTLS, REFUSAL, START_MATRIX
+from pytest_traefik_compat.report.cells import Cell, Column, Index, Table, one_line, row, text
 from pytest_traefik_compat.report.charts import (
     escape,
     latency_chart,
@@ -25,19 +26,9 @@ from pytest_traefik_compat.report.summary import (
     provenance_notes,
     run_summary,
 )
-from pytest_traefik_compat.report.tables import (
-    Cell,
-    Column,
-    Index,
-    Table,
-    build_tables,
-    findings,
-    one_line,
-    refused,
-    row,
-    table_has_data,
-    text,
-)
+from pytest_traefik_compat.report.tables import build_tables, table_has_data
+from pytest_traefik_compat.report.tables_image import findings
+from pytest_traefik_compat.report.tables_tls import refused
 
 CSS_FILE = "report.css"
 # The page may not load anything, even if a value slipped through unescaped.

@@ -8,7 +8,7 @@ import html
 from typing import Any
 
 from pytest_traefik_compat.checks import GATEWAY_OVERHEAD
-from pytest_traefik_compat.report.tables import Index, as_float
+from pytest_traefik_compat.report.cells import Index, as_float
 
 MODES = ("keepalive", "new-connection")
 CONCURRENCIES = (1, 8)

@@ -11,8 +11,8 @@ from typing import Any
 
 from pytest_traefik_compat.checks import MISSING
 from pytest_traefik_compat.records import Record
+from pytest_traefik_compat.report.cells import Index
 from pytest_traefik_compat.report.order import base_order
-from pytest_traefik_compat.report.tables import Index
 
 
 def document_index(document: Mapping[str, Any]) -> Index:

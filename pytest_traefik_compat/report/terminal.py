@@ -6,15 +6,9 @@ import textwrap
 from collections.abc import Iterable, Sequence
 
 from pytest_traefik_compat.records import Record
+from pytest_traefik_compat.report.cells import FAILED_OUTCOMES, Index, Table, cut
 from pytest_traefik_compat.report.summary import provenance_notes
-from pytest_traefik_compat.report.tables import (
-    FAILED_OUTCOMES,
-    Index,
-    Table,
-    build_tables,
-    cut,
-    table_has_data,
-)
+from pytest_traefik_compat.report.tables import build_tables, table_has_data
 
 TERMINAL_WIDTH = 100
 
