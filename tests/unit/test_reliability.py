@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from typing import Any
 
 from pytest_traefik_compat import probes
@@ -21,7 +22,7 @@ class HangingContainer:
 
     def exec_run(self, command: list[str], **_: Any) -> Any:
         self.release.wait(30)
-        return None
+        return types.SimpleNamespace(exit_code=0, output=b"late")
 
 
 def test_exec_in_honours_its_timeout() -> None:
