@@ -305,6 +305,11 @@ class Gateway:
         last_status: int | None = None
         while time.monotonic() < deadline:
             self._raise_if_exited(service)
+            if spec.http_port not in service.host_ports:
+                # Not published (yet): an exit is caught above on the next round.
+                service.host_ports = engine.host_ports(service.container)
+                time.sleep(POLL_S)
+                continue
             try:
                 url = service.url(spec.http_port, spec.health_path)
                 last_status = requests.get(url, timeout=1).status_code
