@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 import requests
@@ -103,7 +103,7 @@ def probe_tls(
             if not data:
                 result.error, result.stage = "read: connection closed without a response", "read"
                 return result
-            _parse_http(data, result)
+            parse_http_into(data, result)
             result.accepted, result.stage = True, "ok"
             return result
     finally:
@@ -128,7 +128,16 @@ def _read_all(tls: ssl.SSLSocket, timeout: float, limit: int = 1 << 20) -> bytes
     return b"".join(chunks)
 
 
-def _parse_http(data: bytes, result: TlsProbe) -> None:
+class HttpAnswer(Protocol):
+    """What a raw HTTP/1.1 answer is parsed into (a TlsProbe, a tlsprobe Outcome)."""
+
+    status: int | None
+    headers: dict[str, str]
+    body: bytes
+
+
+def parse_http_into(data: bytes, result: HttpAnswer) -> None:
+    """Status line, headers (lower-cased names) and body of a raw HTTP/1.1 answer."""
     head, _, body = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     with suppress(IndexError, ValueError):

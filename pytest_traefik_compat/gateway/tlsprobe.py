@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from pytest_traefik_compat.checks import RECORDED
+from pytest_traefik_compat.gateway.clients import parse_http_into
 
 LOOPBACK = "127.0.0.1"
 
@@ -215,17 +216,6 @@ def _read_response(tls: ssl.SSLSocket, deadline: float, limit: int = 1 << 20) ->
     return data
 
 
-def _parse_http(data: bytes, outcome: Outcome) -> None:
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    with suppress(IndexError, ValueError):
-        outcome.status = int(lines[0].split()[1])
-    for line in lines[1:]:
-        key, _, value = line.partition(":")
-        outcome.headers[key.strip().lower()] = value.strip()
-    outcome.body = body
-
-
 def timed_handshake(
     port: int,
     context: ssl.SSLContext,
@@ -286,7 +276,7 @@ def timed_handshake(
             result.stage, result.error = STAGE_READ, "read: closed without a response or alert"
             result.outcome = EOF
             return result
-        _parse_http(data, result)
+        parse_http_into(data, result)
         result.session = tls.session
         result.stage = STAGE_OK
         result.outcome = http(result.status) if result.status is not None else "http:?"

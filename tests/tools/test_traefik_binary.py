@@ -17,20 +17,13 @@ from typing import Any
 
 import pytest
 
-from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.gateway import traefik as t
 from pytest_traefik_compat.pki import CertificateAuthority
-
-
-def _binary_or_skip() -> Path:
-    try:
-        return t.traefik_binary_path()
-    except CompatError as exc:
-        pytest.skip(str(exc))
+from tests.helpers.local_traefik import binary_or_skip, free_port
 
 
 def test_installed_binary_is_traefik_3_7() -> None:
-    binary = _binary_or_skip()
+    binary = binary_or_skip()
     assert t.traefik_version(binary).startswith("3.7.")
 
 
@@ -50,12 +43,6 @@ def _pki(directory: Path) -> None:
     server.key.rename(directory / "server.key")
     client.cert.rename(directory / "client.crt")
     client.key.rename(directory / "client.key")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class _Healthz(http.server.BaseHTTPRequestHandler):
@@ -106,11 +93,11 @@ def _get(port: int, context: ssl.SSLContext, sni: str | None) -> tuple[str, str]
 
 
 def test_real_traefik_enforces_tls13_mtls_and_sni(tmp_path: Path, backend_url: str) -> None:
-    binary = _binary_or_skip()
+    binary = binary_or_skip()
     certs = tmp_path / "certs"
     certs.mkdir()
     _pki(certs)
-    websecure, admin = _free_port(), _free_port()
+    websecure, admin = free_port(), free_port()
     config = t.GatewayConfig(
         backends=(t.Backend("app", backend_url, host=t.APP_HOST),),
         cert_file=str(certs / "server.crt"),
