@@ -26,7 +26,13 @@ import time
 from pathlib import Path
 
 FIGURES = {
-    "startup-latency": ("direct_median", "floor_median", "route_ready_median"),
+    "startup-latency": (
+        "direct_median",
+        "floor_median",
+        "direct_program_median",
+        "floor_program_median",
+        "route_ready_median",
+    ),
     "inprocess-start": (
         "gin_init_ready_median",
         "grpc_init_ready_median",
@@ -35,6 +41,8 @@ FIGURES = {
     "traefik-figures": ("start_median",),
 }
 SELECT = "startup_latency or inprocess_start or traefik_figures"
+# Whole start (create call to first 200) and the program's share (StartedAt to ready).
+BELOW = ("floor_below_direct", "floor_below_direct_program")
 
 
 def run(images: str, report: Path, extra: list[str]) -> tuple[float, list[dict]]:
@@ -68,8 +76,12 @@ def figures(records: list[dict]) -> dict[tuple[str, str, str], float]:
             if isinstance(value, (int, float)):
                 out[(r["base"], f"{r['check']}[{r['variant']}]", name)] = float(value)
         if r["check"] == "startup-latency":
-            below = (r["figures"].get("floor_below_direct") or {}).get("value")
-            out[(r["base"], "startup-latency", "floor_below_direct")] = float(bool(below))
+            for name in BELOW:
+                below = (r["figures"].get(name) or {}).get("value")
+                out[(r["base"], "startup-latency", name)] = float(bool(below))
+        busy = ((r.get("details") or {}).get("conditions") or {}).get("cpu_busy")
+        if isinstance(busy, (int, float)):
+            out[(r["base"], f"{r['check']}[{r['variant']}]", "cpu_busy")] = float(busy)
     return out
 
 
@@ -99,10 +111,16 @@ def main() -> None:
     for key in sorted(set().union(*serial)):
         values = [run_[key] for run_ in serial if key in run_]
         base, check, name = key
-        if name == "floor_below_direct":
+        if name in BELOW:
             print(
                 f"{base:<12} {check + ' ' + name:<48} floor below service in "
                 f"{int(sum(values))}/{len(values)} serial runs"
+            )
+            continue
+        if name == "cpu_busy":
+            print(
+                f"{base:<12} {check + ' ' + name:<48} {min(values):.2f}-{max(values):.2f} "
+                f"serial, {parallel.get(key, float('nan')):.2f} -n"
             )
             continue
         middle = statistics.median(values)

@@ -176,9 +176,15 @@ class StartupLatency:
     service_cost: str = "service_cost"  # median(direct) - median(floor), ms
     floor_below_direct: str = "floor_below_direct"
     floor_vs_direct_p: str = "floor_vs_direct_p"
+    # StartedAt -> the process's ready line: the program's share of each start
+    direct_program: str = _samples("direct_program")
+    floor_program: str = _samples("floor_program")
+    program_cost: str = "program_cost"  # median(direct_program) - median(floor_program)
+    floor_below_direct_program: str = "floor_below_direct_program"
+    floor_vs_direct_program_p: str = "floor_vs_direct_program_p"
     health_interval: str = "health_interval"
     poll_interval: str = "poll_interval"
-    noisy: str = "noisy"  # the machine was busy (load per core) or a series' CV is high
+    noisy: str = "noisy"  # the CPUs were busy during the series, or a series' CV is high
     lock_wait: str = "lock_wait"
     definition: str = _detail("definition")
     conditions: str = _detail("conditions")
@@ -361,6 +367,8 @@ class TlsEvidence:
     served_subject: str = "served_subject"  # the gateway certificate's subject (sni-host)
     resumed_offered: str = "resumed_offered"  # tickets offered (handshakes)
     forwarded_entries: str = "forwarded_entries"  # certificates passTLSClientCert forwarded
+    noisy: str = "noisy"  # the handshakes were timed on a busy machine
+    conditions: str = _detail("conditions")  # measure.Conditions of the timed handshakes
 
 
 @dataclass(frozen=True)
@@ -392,7 +400,9 @@ class GatewayOverhead:
     added_median: str = "added_median"
     added_ci_low: str = "added_ci_low"
     added_ci_high: str = "added_ci_high"
+    noisy: str = "noisy"  # measured on a busy machine
     errors: str = _detail("errors")
+    conditions: str = _detail("conditions")  # measure.Conditions of the series
 
 
 # The parts of one container start, in order (measure.PARTS; they add up to the total).

@@ -1,10 +1,14 @@
 """Timing measurements that hold up: a machine-wide quiet lock, the conditions each
 series was measured under, and container starts decomposed into their parts.
 
-- :func:`quiet`: timing checks take one file lock in the cache directory, so xdist
-  workers, CI shards on one machine and concurrent runs never time each other. The
-  :class:`Conditions` say how long it waited, the load average and how many other
-  containers were running; :attr:`Conditions.noisy` flags a busy machine.
+- :func:`quiet` and :func:`busy`: one reader/writer lock in the cache directory
+  (filelock's SQLite ``ReadWriteLock``, which makes new readers wait behind a waiting
+  writer). Other work on the engine (builds, gateways, checks) holds it shared through
+  :func:`busy`; a timing series holds it exclusively, so xdist workers, CI shards on one
+  machine and concurrent runs neither time each other nor load the cores under a
+  series. The :class:`Conditions` say how long it waited, how busy the CPUs were during
+  the series, the load average and how many other containers were running;
+  :attr:`Conditions.noisy` flags a series measured on a busy machine.
 - :func:`time_start`: one container start, from the create call to the first 200 the
   client sees, split into engine create, engine start (``State.StartedAt``), the
   hand-off to the program (StartedAt to the Go program's first package init), init to
@@ -37,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from filelock import FileLock, Timeout
+from filelock import ReadWriteLock, Timeout
 
 from pytest_traefik_compat import engine
 from pytest_traefik_compat.errors import StackError
@@ -46,12 +50,14 @@ from pytest_traefik_compat.gateway.stack import Gateway, RunningService, Service
 POLL_S = 0.02  # the poll interval of every start measurement (its resolution)
 REQUEST_TIMEOUT_S = 0.5
 START_TIMEOUT_S = 20.0
-LOCK_NAME = "timing.lock"
+LOCK_NAME = "machine.lock.db"  # SQLite: filelock's ReadWriteLock keeps its state there
 EVENTS_NAME = "timing-events.log"
 LOCK_TIMEOUT_S = 600.0
-# A machine is busy when its 1-minute load per core is above this at either end of a
-# series (other workers' builds, another run's containers, a browser...).
-NOISY_LOAD_PER_CORE = 0.75
+# A series is noisy when the CPUs were busier than this during it (all cores, /proc/stat).
+# Measured here on 2 cores: a series alone keeps them 35-60 % busy (the client, dockerd,
+# containerd and runc starting containers); with a Go build or another worker's checks
+# beside it, 90-100 %.
+NOISY_CPU_BUSY = 0.8
 _EVENTS_MAX_BYTES = 1 << 20
 
 # The parts of one start, in order; they add up to the total.
@@ -80,6 +86,9 @@ class Conditions:
     lock_wait_ms: float = 0.0
     waited_for_lock: bool = False
     lock_timed_out: bool = False
+    # Share of all CPUs' time spent busy during the series (/proc/stat), None where
+    # the kernel does not say. It counts the series' own work (client and engine) too.
+    cpu_busy: float | None = None
     owner: str = ""
 
     @property
@@ -88,7 +97,9 @@ class Conditions:
 
     @property
     def noisy(self) -> bool:
-        return self.lock_timed_out or self.load_per_core > NOISY_LOAD_PER_CORE
+        """The 1-minute load average lags (a series right after a build would always
+        look busy), so the flag reads how busy the CPUs were during the series."""
+        return self.lock_timed_out or (self.cpu_busy or 0.0) > NOISY_CPU_BUSY
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -103,6 +114,21 @@ def _load() -> float:
     return 0.0
 
 
+def cpu_times(stat: Path = Path("/proc/stat")) -> tuple[int, int] | None:
+    """(busy, total) jiffies of all CPUs since boot; busy leaves out idle and iowait."""
+    with suppress(OSError, ValueError, IndexError):
+        fields = [int(v) for v in stat.read_text().splitlines()[0].split()[1:]]
+        total = sum(fields[:8])  # user..steal; guest time is already in user
+        return total - fields[3] - fields[4], total
+    return None
+
+
+def busy_fraction(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return round((after[0] - before[0]) / (after[1] - before[1]), 3)
+
+
 def _event(lock_dir: Path, what: str, owner: str) -> None:
     """One line per lock event (tests read the order; bounded in size)."""
     path = lock_dir / EVENTS_NAME
@@ -113,6 +139,66 @@ def _event(lock_dir: Path, what: str, owner: str) -> None:
             out.write(f"{time.time_ns()} {what} {owner}\n")
 
 
+@dataclass
+class _Share:
+    """This process's shared hold of one lock directory's machine lock."""
+
+    lock: ReadWriteLock
+    depth: int = 0
+    held: bool = False
+
+
+_shares: dict[Path, _Share] = {}
+
+
+def _machine_lock(lock_dir: Path) -> ReadWriteLock:
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    # is_singleton=False: the shared hold and a series' exclusive hold are two holders.
+    return ReadWriteLock(str(lock_dir / LOCK_NAME), is_singleton=False)
+
+
+@contextmanager
+def busy(lock_dir: Path, *, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Hold the machine lock shared while doing work that is not a timing series (a
+    build, a gateway, a check): a series waits until it is done, and it waits while a
+    series runs or waits. Re-entrant within a process; after ``timeout`` the work goes
+    ahead without it (a series then finds the machine busy and says so)."""
+    key = lock_dir.resolve()
+    share = _shares.get(key)
+    if share is None:
+        share = _shares[key] = _Share(_machine_lock(key))
+    share.depth += 1
+    try:
+        if share.depth == 1:
+            with suppress(Timeout):
+                share.lock.acquire_read(timeout=timeout)
+                share.held = True
+        yield
+    finally:
+        share.depth -= 1
+        if share.depth == 0 and share.held:
+            share.lock.release()
+            share.held = False
+
+
+@contextmanager
+def _own_share_released(lock_dir: Path) -> Iterator[None]:
+    """A series inside work this process holds shared would wait for itself: give the
+    shared hold up for the series and take it back afterwards."""
+    share = _shares.get(lock_dir.resolve())
+    if share is None or not share.held:
+        yield
+        return
+    share.lock.release()
+    share.held = False
+    try:
+        yield
+    finally:
+        with suppress(Timeout):
+            share.lock.acquire_read(timeout=LOCK_TIMEOUT_S)
+            share.held = True
+
+
 @contextmanager
 def quiet(
     lock_dir: Path,
@@ -121,43 +207,47 @@ def quiet(
     others: Callable[[], int] | None = None,
     timeout: float = LOCK_TIMEOUT_S,
 ) -> Iterator[Conditions]:
-    """Hold the machine-wide timing lock; yields the conditions (filled in at the end).
+    """Hold the machine lock exclusively for a timing series; yields the conditions
+    (filled in at the end).
 
-    ``others`` counts the other running containers (not this stack's). After
-    ``timeout`` the measurement goes ahead unlocked and is marked noisy.
+    It waits for other series and for work holding the lock shared to finish; new
+    shared holders wait behind it. ``others`` counts the other running containers (not
+    this stack's). After ``timeout`` the measurement goes ahead unlocked, marked noisy.
     """
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(lock_dir / LOCK_NAME))
-    started = time.monotonic()
-    acquired = True
-    try:
-        lock.acquire(timeout=0)
-        waited = False
-    except Timeout:
-        waited = True
+    with _own_share_released(lock_dir):
+        lock = _machine_lock(lock_dir)
+        started = time.monotonic()
+        acquired = waited = False
         try:
-            lock.acquire(timeout=timeout)
+            lock.acquire_write(timeout=0, blocking=False)
+            acquired = True
         except Timeout:
-            acquired = False
-    conditions = Conditions(
-        cpus=os.cpu_count() or 1,
-        load_1m=_load(),
-        lock_wait_ms=round((time.monotonic() - started) * 1000, 1),
-        waited_for_lock=waited,
-        lock_timed_out=not acquired,
-        owner=owner,
-    )
-    if others is not None:
-        with suppress(Exception):
-            conditions.other_containers = others()
-    _event(lock_dir, "acquired" if acquired else "timeout", owner)
-    try:
-        yield conditions
-    finally:
-        conditions.load_1m_after = _load()
-        if acquired:
-            _event(lock_dir, "released", owner)
-            lock.release()
+            waited = True
+            with suppress(Timeout):
+                lock.acquire_write(timeout=timeout)
+                acquired = True
+        conditions = Conditions(
+            cpus=os.cpu_count() or 1,
+            load_1m=_load(),
+            lock_wait_ms=round((time.monotonic() - started) * 1000, 1),
+            waited_for_lock=waited,
+            lock_timed_out=not acquired,
+            owner=owner,
+        )
+        if others is not None:
+            with suppress(Exception):
+                conditions.other_containers = others()
+        _event(lock_dir, "acquired" if acquired else "timeout", owner)
+        before = cpu_times()
+        try:
+            yield conditions
+        finally:
+            conditions.cpu_busy = busy_fraction(before, cpu_times())
+            conditions.load_1m_after = _load()
+            if acquired:
+                _event(lock_dir, "released", owner)
+                lock.release()
+            lock.close()
 
 
 def other_running_containers(stack_label: str) -> int:
@@ -239,6 +329,16 @@ class StartSample:
             parts[name] = (stamp - previous) / 1e6
             previous = stamp
         return parts
+
+    @property
+    def started_to_ready_ms(self) -> float | None:
+        """State.StartedAt to listeners ready as the process logged it (else to the first
+        200): the program's share of a start, without the engine's create and start
+        whose jitter (tens of ms) swamps a program's own few ms."""
+        end = self.ready_ns if self.init_ns and self.ready_ns else self.first_answer_ns
+        if self.started_ns is None:
+            return None
+        return (end - self.started_ns) / 1e6
 
     @property
     def wall_total_ms(self) -> float:

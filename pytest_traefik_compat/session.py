@@ -12,13 +12,14 @@ import json
 import os
 import time
 from collections.abc import Generator, Sequence
+from contextlib import AbstractContextManager
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_traefik_compat import __version__, engine, gobuild, report
+from pytest_traefik_compat import __version__, engine, gobuild, measure, report
 from pytest_traefik_compat.bases import BaseImage, BaseImages, images
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.gateway import traefik
@@ -33,6 +34,9 @@ settings_key = pytest.StashKey[Settings]()
 RUN_ID_INPUT = "traefik_compat_run"
 RECORDS_OUTPUT = "traefik_compat_records"
 KEPT_OUTPUT = "traefik_compat_kept"
+# A test using any of these works the engine (builds, containers) and so holds the
+# machine lock shared while it runs (measure.busy).
+ENGINE_FIXTURES = frozenset({"traefik_base", "traefik_build", "traefik_gateway"})
 
 
 def sample_apps_dir() -> Path:
@@ -134,9 +138,25 @@ class CompatSession:
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
         self._current_test = item.nodeid
         try:
+            if self.settings.enabled and ENGINE_FIXTURES & set(getattr(item, "fixturenames", ())):
+                # Builds, gateways and checks hold the machine lock shared, so a timing
+                # series on another worker or run waits for them and they wait for it.
+                with measure.busy(self.lock_dir):
+                    return (yield)
             return (yield)
         finally:
             self._current_test = ""
+
+    def timing_series(
+        self, gateway: Gateway, what: str
+    ) -> AbstractContextManager[measure.Conditions]:
+        """A timing series on ``gateway``'s engine: alone on the machine (measure.quiet),
+        with the conditions it was measured under."""
+        return measure.quiet(
+            self.lock_dir,
+            owner=f"{self.worker_id}:{os.getpid()}:{gateway.label}:{what}",
+            others=lambda: measure.other_running_containers(gateway.prefix),
+        )
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -324,6 +344,11 @@ class CompatSession:
         )
 
     @property
+    def lock_dir(self) -> Path:
+        """Build locks and the machine lock of timing series (shared by every run)."""
+        return self.cache_dir / "locks"
+
+    @property
     def cache_dir(self) -> Path:
         path = self.settings.cache_dir
         path.mkdir(parents=True, exist_ok=True)
@@ -365,7 +390,7 @@ class CompatSession:
             healthcheck=healthcheck,
             labels={"linkage": binary.linkage},
         )
-        built = images.ensure_image(request, self.cache_dir / "locks")
+        built = images.ensure_image(request, self.lock_dir)
         if built.built_now:
             self.progress(f"built image {built.tag}")
         return built
@@ -380,7 +405,7 @@ class CompatSession:
 
     def traefik_image(self, base: BaseImage) -> images.BuiltImage:
         request = images.traefik_request(base, self.traefik_binary, self.traefik_version)
-        built = images.ensure_image(request, self.cache_dir / "locks")
+        built = images.ensure_image(request, self.lock_dir)
         if built.built_now:
             self.progress(f"built Traefik image {built.tag}")
         return built

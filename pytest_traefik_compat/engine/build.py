@@ -35,11 +35,7 @@ def check_from_lines_present(dockerfile: str) -> None:
         if not match:
             continue
         reference, alias = match.group(1), match.group(2)
-        if (
-            reference != "scratch"
-            and reference not in stages
-            and not image_exists(reference)
-        ):
+        if reference != "scratch" and reference not in stages and not image_exists(reference):
             raise BuildError(
                 f"base image {reference} is not present locally: build it first "
                 "(python -m pytest_traefik_compat bases); builds never pull"

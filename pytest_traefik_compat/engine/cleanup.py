@@ -133,7 +133,6 @@ def remove_resources(
     return report
 
 
-
 class KeptRuns:
     """Run ids whose resources a user kept with --traefik-keep (a JSON list on disk).
 
@@ -161,4 +160,3 @@ class KeptRuns:
     def discard(self, run_id: str | None) -> None:
         runs = self.load()
         self._save(set() if run_id is None else runs - {run_id})
-

@@ -187,5 +187,3 @@ def image_exists(reference: str) -> bool:
     except docker.errors.ImageNotFound:
         return False
     return True
-
-

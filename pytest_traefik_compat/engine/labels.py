@@ -23,7 +23,6 @@ LABEL_CACHED = f"{LABEL_PREFIX}.cached"
 LABEL_STACK = f"{LABEL_PREFIX}.stack"
 
 
-
 def new_run_id() -> str:
     return uuid.uuid4().hex[:12]
 
@@ -53,5 +52,3 @@ class RunIdentity:
 
     def filter(self) -> dict[str, Any]:
         return {"label": [f"{LABEL_RUN}={self.run_id}"]}
-
-

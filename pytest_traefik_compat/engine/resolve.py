@@ -35,7 +35,9 @@ DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 ENGINE_HOST_ENV = "PYTEST_TRAEFIK_ENGINE_HOST"
 SCHEMES = ("unix", "tcp", "ssh", "http", "https")
 TLS_FILES = ("ca.pem", "cert.pem", "key.pem")
-USAGE = "use unix:///path/docker.sock, tcp://HOST:PORT (TLS: DOCKER_TLS_VERIFY=1) or ssh://USER@HOST"
+USAGE = (
+    "use unix:///path/docker.sock, tcp://HOST:PORT (TLS: DOCKER_TLS_VERIFY=1) or ssh://USER@HOST"
+)
 
 # A host name or an IP literal, nothing else (no scheme, no port, no path).
 _HOST_NAME = re.compile(
@@ -60,8 +62,7 @@ def parse_engine_host(value: str) -> str:
     if _HOST_NAME.match(candidate) and not candidate.replace(".", "").isdigit():
         return candidate
     raise ValueError(
-        f"engine host must be a host name or an IP address (no scheme, no port), "
-        f"got {value!r}"
+        f"engine host must be a host name or an IP address (no scheme, no port), got {value!r}"
     )
 
 

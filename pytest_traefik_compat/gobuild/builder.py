@@ -338,7 +338,7 @@ class GoBuilder:
             needs_cgo = _cgo_only_files(request) if request.linkage == "static" else []
             if needs_cgo and "build constraints exclude all Go files" in text:
                 raise BuildError(
-                    f"{what} needs cgo (import \"C\" in {', '.join(needs_cgo)}): build it "
+                    f'{what} needs cgo (import "C" in {", ".join(needs_cgo)}): build it '
                     'with linkage="glibc" or "musl"',
                     detail=tail_lines(text),
                 )
@@ -346,7 +346,6 @@ class GoBuilder:
                 f"go build failed for {what}{_failure_hint(text, request.module_dir)}",
                 detail=tail_lines(text),
             )
-
 
     def _wait(self, proc: subprocess.Popen[bytes], what: str) -> bytes:
         """All of go's output once it exits (bounded by ``timeout``), with progress lines
@@ -369,9 +368,7 @@ class GoBuilder:
             if self.progress is not None and time.monotonic() - last_report >= PROGRESS_EVERY_S:
                 packages = [ln for ln in list(lines) if _PACKAGE_LINE.match(ln)]
                 current = packages[-1].decode("utf-8", "replace").strip() if packages else "..."
-                self.progress(
-                    f"go build {what}: {len(packages)} packages compiled, last {current}"
-                )
+                self.progress(f"go build {what}: {len(packages)} packages compiled, last {current}")
                 last_report = time.monotonic()
         reader.join(timeout=5)
         return b"".join(lines)

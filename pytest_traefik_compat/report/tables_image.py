@@ -31,6 +31,7 @@ from pytest_traefik_compat.report.cells import (
     _number,
     _present,
     _yes_no,
+    as_float,
     fmt_bytes,
     fmt_ms,
     fmt_seconds,
@@ -203,7 +204,9 @@ def _healthchecks(index: Index) -> Table:
             Column("healthy after", numeric=True),
         ],
         caption="Which Dockerfile HEALTHCHECK commands can run inside the image; status "
-        "is Docker's verdict with the self-probe (/app -healthcheck).",
+        "is Docker's verdict with the self-probe (/app -healthcheck). Healthy after: a "
+        "fresh container's State.StartedAt to the end of its first passing probe, from "
+        "Docker's own health log; the first probe runs one interval after the start.",
         checks=(HEALTHCHECK.check,),
     )
     for base in index.bases:
@@ -219,10 +222,22 @@ def _healthchecks(index: Index) -> Table:
                 base,
                 *cells,
                 text(_get(r, HEALTHCHECK.self_probe_status)),
-                fmt_seconds(_get(r, HEALTHCHECK.healthy_after)),
+                _healthy_after(r),
             )
         )
     return table
+
+
+def _healthy_after(record: Record | None) -> str:
+    """Older reports kept it in seconds, newer ones in ms: read the figure's unit."""
+    figure = record.figures.get(HEALTHCHECK.healthy_after) if record else None
+    if figure is None:
+        return MISSING
+    interval = _get(record, HEALTHCHECK.health_interval)
+    every = f" (probe every {fmt_ms(interval)})" if as_float(interval) is not None else ""
+    if figure.unit == "ms":
+        return fmt_ms(figure.value) + every
+    return fmt_seconds(figure.value) + every
 
 
 def _alignment(index: Index) -> Table:

@@ -531,7 +531,7 @@ def test_go_plugin_loading(
         entrypoint=("/app", "/greeter.so"),
         extra_files=((plugin.path, "/greeter.so"),),
     )
-    image = images.ensure_image(request, traefik_compat.cache_dir / "locks")
+    image = images.ensure_image(request, traefik_compat.lock_dir)
     prediction = startcheck.predict_start(
         host.elf, traefik_base.files, image_glibc=startcheck.glibc_version_of(traefik_base.facts)
     )

@@ -47,6 +47,7 @@ from pytest_traefik_compat.gateway import tlsprobe as tp
 from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
 from pytest_traefik_compat.pki import BAD_CLIENT_KINDS, LeafCertificate, SessionPKI, client_context
 from pytest_traefik_compat.records import Record
+from pytest_traefik_compat.session import CompatSession
 from pytest_traefik_compat.settings import Settings
 
 RecordFactory = Callable[..., Record]
@@ -183,17 +184,21 @@ def test_handshake_time_and_resumption(
     compat_stack: Gateway,
     traefik_pki: SessionPKI,
     traefik_settings: Settings,
+    traefik_compat: CompatSession,
     traefik_record: RecordFactory,
 ) -> None:
     record = traefik_record(TLS_EVIDENCE.check, variant=TLS_HANDSHAKES)
     port, path = compat_stack.https_port, _health(compat_stack)
     count = max(traefik_settings.handshakes, 20)
-    full = tp.full_handshakes(
-        port, traefik_pki.client_context, sni=traefik.APP_HOST, count=count, path=path
-    )
-    resumed, first = tp.resumed_handshakes(
-        port, traefik_pki.client_context, sni=traefik.APP_HOST, count=count, path=path
-    )
+    with traefik_compat.timing_series(compat_stack, "handshakes") as conditions:
+        full = tp.full_handshakes(
+            port, traefik_pki.client_context, sni=traefik.APP_HOST, count=count, path=path
+        )
+        resumed, first = tp.resumed_handshakes(
+            port, traefik_pki.client_context, sni=traefik.APP_HOST, count=count, path=path
+        )
+    record.figure(TLS_EVIDENCE.noisy, conditions.noisy)
+    record.details[TLS_EVIDENCE.conditions] = conditions.as_dict()
     record.add_samples(TLS_EVIDENCE.full_handshake, [s * 1000 for s in full.seconds], "ms")
     record.add_samples(TLS_EVIDENCE.resumed_handshake, [s * 1000 for s in resumed.seconds], "ms")
     _, low, high = overhead.median_ci([s * 1000 for s in full.seconds])
@@ -223,22 +228,28 @@ def test_gateway_overhead(
     concurrency: int,
     compat_stack: Gateway,
     traefik_pki: SessionPKI,
+    traefik_compat: CompatSession,
     traefik_record: RecordFactory,
 ) -> None:
     record = traefik_record(GATEWAY_OVERHEAD.check, variant=f"{mode}-c{concurrency}")
     service = next(iter(compat_stack.services.values()))
     direct_url = urllib.parse.urlsplit(service.http_url)
     path = _health(compat_stack)
-    result = overhead.compare(
-        overhead.Target(int(direct_url.port or 80), path, address=direct_url.hostname or ""),
-        overhead.Target(
-            compat_stack.https_port, path, traefik_pki.client_context, traefik.APP_HOST
-        ),
-        mode=mode,
-        concurrency=concurrency,
-        requests=OVERHEAD_REQUESTS,
-        time_budget=OVERHEAD_BUDGET_S,
-    )
+    with traefik_compat.timing_series(
+        compat_stack, f"overhead-{mode}-c{concurrency}"
+    ) as conditions:
+        result = overhead.compare(
+            overhead.Target(int(direct_url.port or 80), path, address=direct_url.hostname or ""),
+            overhead.Target(
+                compat_stack.https_port, path, traefik_pki.client_context, traefik.APP_HOST
+            ),
+            mode=mode,
+            concurrency=concurrency,
+            requests=OVERHEAD_REQUESTS,
+            time_budget=OVERHEAD_BUDGET_S,
+        )
+    record.figure(GATEWAY_OVERHEAD.noisy, conditions.noisy)
+    record.details[GATEWAY_OVERHEAD.conditions] = conditions.as_dict()
     for name, value in result.figures().items():
         record.figure(name, MISSING if value is None else value, "" if "requests" in name else "ms")
     record.add_samples(GATEWAY_OVERHEAD.direct, list(result.direct.ms), "ms")

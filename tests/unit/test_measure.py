@@ -4,6 +4,7 @@ ready lines are found, cgroup memory leaves page cache out, the lock records eve
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,40 @@ def test_quiet_lock_records_conditions_and_events(tmp_path: Path) -> None:
     events = (tmp_path / measure.EVENTS_NAME).read_text().split()
     assert events[1::3] == ["acquired", "released"] and set(events[2::3]) == {"w1"}
     assert "noisy" in conditions.as_dict()
+
+
+def test_a_series_inside_shared_work_gives_its_share_up_and_takes_it_back(
+    tmp_path: Path,
+) -> None:
+    """The plugin holds the machine lock shared around a test; the test's own series
+    must not wait for that hold (it would wait for itself until the timeout)."""
+    with measure.busy(tmp_path):
+        with (  # busy is re-entrant
+            measure.busy(tmp_path),
+            measure.quiet(tmp_path, owner="w1", timeout=2) as conditions,
+        ):
+            assert not conditions.waited_for_lock
+            time.sleep(0.05)  # a few clock ticks for cpu_busy
+        share = measure._shares[tmp_path.resolve()]
+        assert share.held and share.depth == 1
+    assert not share.held and share.depth == 0
+    assert not conditions.lock_timed_out and conditions.cpu_busy is not None
+
+
+def test_cpu_times_and_busy_fraction(tmp_path: Path) -> None:
+    stat = tmp_path / "stat"
+    # user nice system idle iowait irq softirq steal guest guest_nice
+    stat.write_text("cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 1 2 3\n")
+    before = measure.cpu_times(stat)
+    stat.write_text("cpu  160 0 70 880 50 0 0 0 0 0\n")
+    assert before == (150, 1000)
+    assert measure.busy_fraction(before, measure.cpu_times(stat)) == 0.5
+    assert measure.busy_fraction(before, None) is None
+    assert measure.cpu_times(tmp_path / "missing") is None
+
+
+def test_noisy_reads_cpu_busy_not_the_lagging_load_average() -> None:
+    after_a_build = measure.Conditions(cpus=2, load_1m=3.5, cpu_busy=0.45)
+    busy = measure.Conditions(cpus=2, load_1m=0.2, cpu_busy=0.97)
+    assert not after_a_build.noisy and busy.noisy
+    assert measure.Conditions(cpus=2, load_1m=0.0, lock_timed_out=True).noisy

@@ -166,7 +166,8 @@ def test_markdown_tables_have_a_row_per_base(document: dict[str, Any]) -> None:
     latency = next(r for r in rows if r.startswith("| alpine | ") and " ms |" in r)
     cells = [c.strip() for c in latency.strip("|").split("|")]
     assert cells[0] == "alpine" and all(c.endswith(" ms") for c in cells[1:4])
-    assert cells[6] == "22.3 MB" and cells[8] == "3.1 MB"
+    assert cells[5] == "8 ms (p=0.0079)"  # own cost, process: StartedAt -> ready
+    assert cells[7] == "22.3 MB" and cells[9] == "3.1 MB"
     assert any("| 6/6 + no-SNI/unknown-SNI |" in r and r.startswith("| alpine") for r in rows)
     assert "| alpine | unavailable | works | works | works | healthy | 4 ms |" in rows
     assert "| distroless | 1s | 5 ms | 5 ms |" in rows
@@ -398,3 +399,15 @@ def test_html_and_markdown_escape_values_from_containers(records: list[Record]) 
 def test_html_report_size(tmp_path: Path, records: list[Record]) -> None:
     paths = report.write_reports(records, tmp_path, meta=META)
     assert 5_000 < paths.html.stat().st_size < 200_000
+
+
+def test_healthy_after_is_shown_in_the_unit_it_was_recorded_in(records: list[Record]) -> None:
+    """The suite records it in ms (older reports: s); 1076 ms once read as "1076.20 s"."""
+    for record in records:
+        if record.check == "healthcheck" and record.base == "alpine":
+            record.figure("healthy_after", 1076.2, "ms")
+            record.figure("health_interval", 1000.0, "ms")
+    text = report.render_markdown(report.build_report(records, meta=META))
+    table = text.split("\n## HEALTHCHECK styles\n", 1)[1].split("\n## ", 1)[0]
+    assert "| healthy | 1076 ms (probe every 1000 ms) |" in table
+    assert " s |" not in table.replace(" ms |", "")
