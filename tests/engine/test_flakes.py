@@ -72,9 +72,7 @@ def test_grpc_right_after_the_latency_check_on_every_base(
 
 
 def test_suite_passes_in_shuffled_order(pytester: pytest.Pytester) -> None:
-    result = _suite(
-        pytester, "--traefik-images=distroless", "--random-order"
-    )
+    result = _suite(pytester, "--traefik-images=distroless", "--random-order")
     result.stdout.fnmatch_lines(["*Using --random-order-bucket=module*"])
     _assert_all_passed(result)
 

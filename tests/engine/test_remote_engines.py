@@ -108,9 +108,7 @@ def remote(
 
 
 @pytest.fixture(scope="module")
-def suite_run(
-    remote: RemoteEngine, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Any]:
+def suite_run(remote: RemoteEngine, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     workdir = tmp_path_factory.mktemp(f"suite-{remote.kind}")
     started = time.monotonic()
     done = subprocess.run(
@@ -127,9 +125,7 @@ def suite_run(
     if done.returncode != 0:
         # the failures' own lines, not the tables that end the output
         evidence = [
-            line
-            for line in done.stdout.splitlines()
-            if line.startswith(("E ", "FAILED", "ERROR"))
+            line for line in done.stdout.splitlines() if line.startswith(("E ", "FAILED", "ERROR"))
         ]
         pytest.fail(
             f"suite against {remote.kind} exited {done.returncode} "
@@ -194,9 +190,7 @@ def test_image_facts_are_exported_from_the_engine(
     remote: RemoteEngine, distroless: BaseImage, tmp_path: Path
 ) -> None:
     """An empty facts cache: the facts must come from the engine's own copy of the base."""
-    done = remote.cli(
-        "bases", "--traefik-images=distroless", "--json", f"--cache-dir={tmp_path}"
-    )
+    done = remote.cli("bases", "--traefik-images=distroless", "--json", f"--cache-dir={tmp_path}")
     assert done.returncode == 0, done.stderr[-2000:]
     facts = json.loads(done.stdout)[0]
     assert facts["image_id"] == distroless.facts.image_id

@@ -49,9 +49,7 @@ def _free_subnet() -> ipaddress.IPv4Network:
     used = _host_networks()
     for _ in range(50):
         index = secrets.randbelow(SUBNET_POOL.num_addresses // 4)
-        candidate = ipaddress.ip_network(
-            f"{SUBNET_POOL.network_address + index * 4}/30"
-        )
+        candidate = ipaddress.ip_network(f"{SUBNET_POOL.network_address + index * 4}/30")
         if not any(candidate.overlaps(net) for net in used):
             return candidate  # type: ignore[return-value]
     raise RuntimeError("no free /30 in 10.216.0.0/16")

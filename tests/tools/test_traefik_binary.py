@@ -163,5 +163,3 @@ def test_real_traefik_enforces_tls13_mtls_and_sni(tmp_path: Path, backend_url: s
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
-
-

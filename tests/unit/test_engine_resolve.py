@@ -105,7 +105,9 @@ def test_docker_context_is_used_after_docker_host(
 ) -> None:
     from testcontainers.core import docker_client
 
-    monkeypatch.setattr(docker_client, "_get_docker_host_from_context", lambda: "tcp://10.216.0.9:2375")
+    monkeypatch.setattr(
+        docker_client, "_get_docker_host_from_context", lambda: "tcp://10.216.0.9:2375"
+    )
     assert _resolve({}).source.startswith("docker context")
     assert _resolve({}).connect_host == "10.216.0.9"
     # DOCKER_HOST wins over the context
@@ -115,7 +117,9 @@ def test_docker_context_is_used_after_docker_host(
 def test_testcontainers_properties_win(monkeypatch: pytest.MonkeyPatch) -> None:
     from testcontainers.core.config import testcontainers_config
 
-    monkeypatch.setattr(testcontainers_config, "tc_properties", {"tc.host": "tcp://10.216.0.5:2375"})
+    monkeypatch.setattr(
+        testcontainers_config, "tc_properties", {"tc.host": "tcp://10.216.0.5:2375"}
+    )
     target = _resolve({"DOCKER_HOST": "tcp://10.216.0.2:2375"})
     assert target.connect_host == "10.216.0.5" and target.source.startswith("tc.host")
 
