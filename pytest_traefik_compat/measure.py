@@ -54,9 +54,9 @@ LOCK_NAME = "machine.lock.db"  # SQLite: filelock's ReadWriteLock keeps its stat
 EVENTS_NAME = "timing-events.log"
 LOCK_TIMEOUT_S = 600.0
 # A series is noisy when the CPUs were busier than this during it (all cores, /proc/stat).
-# Measured here on 2 cores: a series alone keeps them 35-60 % busy (the client, dockerd,
-# containerd and runc starting containers); with a Go build or another worker's checks
-# beside it, 90-100 %.
+# Measured here on 2 cores: a series alone keeps them 45-66 % busy (the client, dockerd,
+# containerd and runc starting containers, or the in-process starts); with a unit-test
+# run beside it, 95 %.
 NOISY_CPU_BUSY = 0.8
 _EVENTS_MAX_BYTES = 1 << 20
 
