@@ -8,9 +8,16 @@ traefik_figures") ``--runs`` times serially, then once with ``-n --parallel``, a
 per base and figure: the spread of the medians over the serial runs (max/min - 1,
 target within 10% for direct, floor and in-process start), the -n run against the
 serial median (target within 10%, thanks to the timing lock), whether the floor was
-below the service in every series, the in-process start per mode with its CI, the
-machine's load, and the wall time of each run. Nothing is asserted: on a busy 2-core
-machine read the ratios and the "noisy" flags, not single numbers.
+below the service in every series (whole start, and the program's share: StartedAt to
+its ready line), the in-process start per mode with its CI, how busy the CPUs were
+during each series, every run's median, and the wall time of each run.
+
+It also says whether the intervals are honest: how often another serial run's median
+falls inside a run's 95% interval. Runs that differ only by sampling noise put it
+there in about 83% of pairs (the difference of two medians has sqrt(2) times the
+standard error of one); much less means the medians drift between runs by more than
+the within-run noise, which no sample count in one run removes. Nothing is asserted:
+on a busy 2-core machine read the ratios and the "noisy" flags, not single numbers.
 """
 
 from __future__ import annotations
@@ -72,9 +79,11 @@ def figures(records: list[dict]) -> dict[tuple[str, str, str], float]:
     out = {}
     for r in records:
         for name in FIGURES.get(r["check"], ()):
-            value = (r["figures"].get(name) or {}).get("value")
-            if isinstance(value, (int, float)):
-                out[(r["base"], f"{r['check']}[{r['variant']}]", name)] = float(value)
+            for stat in ("median", "ci_low", "ci_high"):
+                figure = name.removesuffix("median") + stat
+                value = (r["figures"].get(figure) or {}).get("value")
+                if isinstance(value, (int, float)):
+                    out[(r["base"], f"{r['check']}[{r['variant']}]", figure)] = float(value)
         if r["check"] == "startup-latency":
             for name in BELOW:
                 below = (r["figures"].get(name) or {}).get("value")
@@ -91,6 +100,7 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=3)
     parser.add_argument("--images", default="alpine,debian-slim,distroless")
     parser.add_argument("--samples", type=int, default=None)
+    parser.add_argument("--out", type=Path, default=None, help="write every run's figures here")
     args = parser.parse_args()
     extra = [f"--traefik-samples={args.samples}"] if args.samples else []
     with tempfile.TemporaryDirectory(prefix="bench-stability-") as tmp:
@@ -107,10 +117,26 @@ def main() -> None:
             if r["check"] == "inprocess-start":
                 for sentence in r["details"].get("comparisons", []):
                     print(f"  {r['base']} {r['variant']}: {sentence}")
+    if args.out:
+        args.out.write_text(
+            json.dumps(
+                {
+                    "serial": [{" ".join(k): v for k, v in run_.items()} for run_ in serial],
+                    "parallel": {" ".join(k): v for k, v in parallel.items()},
+                },
+                indent=1,
+            )
+        )
     print(f"\n{'base':<12} {'figure':<48} {'serial medians':>16} {'spread':>7} {'-n/serial':>9}")
+    covered = pairs = 0
     for key in sorted(set().union(*serial)):
         values = [run_[key] for run_ in serial if key in run_]
         base, check, name = key
+        if name.endswith(("_ci_low", "_ci_high")):
+            continue
+        if name.endswith("_median"):
+            inside, total = coverage(serial, key)
+            covered, pairs = covered + inside, pairs + total
         if name in BELOW:
             print(
                 f"{base:<12} {check + ' ' + name:<48} floor below service in "
@@ -126,9 +152,34 @@ def main() -> None:
         middle = statistics.median(values)
         spread = max(values) / min(values) - 1 if min(values) > 0 else float("nan")
         ratio = parallel.get(key, float("nan")) / middle if middle else float("nan")
+        each = " ".join(f"{v:.1f}" for v in values)
         print(
             f"{base:<12} {check + ' ' + name:<48} {middle:>13.1f} ms {spread:>6.0%} {ratio:>9.2f}"
+            f"  runs: {each}"
         )
+    if pairs:
+        print(
+            f"\nanother run's median inside a run's 95% CI: {covered}/{pairs} pairs "
+            f"({covered / pairs:.0%}; about 83% if runs differ only by sampling noise)"
+        )
+
+
+def coverage(
+    runs: list[dict[tuple[str, str, str], float]], key: tuple[str, str, str]
+) -> tuple[int, int]:
+    """(pairs where another run's median lies in this run's 95% CI, pairs)."""
+    base, check, name = key
+    low_key = (base, check, name.removesuffix("median") + "ci_low")
+    high_key = (base, check, name.removesuffix("median") + "ci_high")
+    inside = total = 0
+    for i, run_ in enumerate(runs):
+        if low_key not in run_ or high_key not in run_:
+            continue
+        for j, other in enumerate(runs):
+            if i != j and key in other:
+                total += 1
+                inside += run_[low_key] <= other[key] <= run_[high_key]
+    return inside, total
 
 
 if __name__ == "__main__":

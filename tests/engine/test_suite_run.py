@@ -287,6 +287,13 @@ def test_start_parts_add_up_to_the_total(serial: dict[str, Any]) -> None:
         for part in measure.PARTS:
             assert f"direct_{part}_median" in record["figures"], (base, part)
         assert record["figures"]["poll_interval"]["value"] == tolerance_ms
+        # The program's share of each start (StartedAt -> ready) is handoff + init_ready,
+        # and own cost is also given from it, with its p-value.
+        for series, samples in starts.items():
+            shares = [s["parts_ms"]["handoff"] + s["parts_ms"]["init_ready"] for s in samples]
+            assert record["samples"][f"{series}_program"] == pytest.approx(shares, abs=0.01)
+        for name in ("program_cost", "floor_below_direct_program", "floor_vs_direct_program_p"):
+            assert name in record["figures"], (base, name)
 
 
 def test_floor_is_measured_exactly_like_the_service(serial: dict[str, Any]) -> None:
@@ -319,3 +326,4 @@ def test_traefik_figures_on_every_base(serial: dict[str, Any]) -> None:
         for part in ("create", "start", "first_answer"):
             assert len(record["samples"][f"start_{part}"]) == starts, (base, part)
         assert "load_per_core" in record["details"]["conditions"]
+        assert 0 <= record["details"]["conditions"]["cpu_busy"] <= 1

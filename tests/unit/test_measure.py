@@ -37,6 +37,8 @@ def test_decomposition_adds_up_to_the_total(handoff_ms: int) -> None:
     assert parts["handoff"] == handoff_ms
     assert sum(v for v in parts.values() if v is not None) == pytest.approx(400)
     assert abs(sample.wall_total_ms - sample.total_ms) <= measure.POLL_S * 1000
+    # The program's share: StartedAt to the ready line (handoff + init_ready).
+    assert sample.started_to_ready_ms == pytest.approx(50)
 
 
 def test_without_a_ready_line_only_engine_parts() -> None:
@@ -48,6 +50,9 @@ def test_without_a_ready_line_only_engine_parts() -> None:
     assert parts["handoff"] is None and parts["init_ready"] is None
     assert parts["first_answer"] == 50
     assert sum(v for v in parts.values() if v is not None) == pytest.approx(100)
+    assert sample.started_to_ready_ms == pytest.approx(50)  # StartedAt to the first 200
+    no_start = measure.StartSample(t0, t0 + 100 * MS, 100.0)
+    assert no_start.started_to_ready_ms is None
 
 
 def test_engine_times_parse_with_nanoseconds() -> None:
