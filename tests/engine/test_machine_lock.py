@@ -40,14 +40,15 @@ def test_series_never_overlap_engine_work_on_another_worker(pytester: pytest.Pyt
             with EVENTS.open("a") as out:
                 out.write(f"{{time.monotonic_ns()}} {{what}}\\n")
 
+        # --dist each: both workers run every step; gw0 does engine work while gw1
+        # runs series, so without the shared hold they would overlap.
         @pytest.mark.parametrize("index", range(4))
-        def test_engine_work(traefik_base, index):
-            log(f"work-start {{index}}")
-            time.sleep(0.3)
-            log(f"work-end {{index}}")
-
-        @pytest.mark.parametrize("index", range(4))
-        def test_series(traefik_base, index):
+        def test_step(traefik_base, index):
+            if os.environ["PYTEST_XDIST_WORKER"] == "gw0":
+                log(f"work-start {{index}}")
+                time.sleep(0.3)
+                log(f"work-end {{index}}")
+                return
             with measure.quiet(Path({str(cache)!r}) / "locks", owner=str(index)):
                 log(f"series-start {{index}}")
                 time.sleep(0.3)
@@ -62,7 +63,7 @@ def test_series_never_overlap_engine_work_on_another_worker(pytester: pytest.Pyt
         "-p",
         "xdist",
         "--dist",
-        "load",
+        "each",
         "--traefik-images=alpine",
         f"--traefik-cache-dir={cache}",
     )
