@@ -36,6 +36,7 @@ FIGURES = {
     "startup-latency": (
         "direct_median",
         "floor_median",
+        "control_median",
         "direct_program_median",
         "floor_program_median",
         "route_ready_median",

@@ -176,6 +176,13 @@ class StartupLatency:
     service_cost: str = "service_cost"  # median(direct) - median(floor), ms
     floor_below_direct: str = "floor_below_direct"
     floor_vs_direct_p: str = "floor_vs_direct_p"
+    # The drift control: the floor on the run's first base, the same image in every
+    # base's series, started interleaved with the service and the floor.
+    control: str = _samples("control")
+    control_image: str = "control_image"
+    # Per round, service - control (adjacent starts): the machine's drift between the
+    # bases' series cancels; bases are compared on this.
+    direct_vs_control: str = _samples("direct_vs_control")
     # StartedAt -> the process's ready line: the program's share of each start
     direct_program: str = _samples("direct_program")
     floor_program: str = _samples("floor_program")

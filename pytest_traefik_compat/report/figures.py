@@ -50,7 +50,8 @@ def fmt_median_ci(values: dict[str, float | None], digits: int = 0) -> str:
     low, high = values.get(STAT_CI_LOW), values.get(STAT_CI_HIGH)
     if low is None or high is None:
         return f"{median:.{digits}f} ms"
-    return f"{median:.{digits}f} [{low:.{digits}f}-{high:.{digits}f}] ms"
+    dash = " to " if low < 0 or high < 0 else "-"  # "[-30 to -5]", not "[-30--5]"
+    return f"{median:.{digits}f} [{low:.{digits}f}{dash}{high:.{digits}f}] ms"
 
 
 def fmt_ci(values: dict[str, float | None]) -> str:
@@ -94,12 +95,30 @@ def base_sentences(records_by_base: dict[str, Record | None], series: str, what:
     return sentences
 
 
+def common_control(startup: dict[str, Record | None]) -> bool:
+    """Every base with a startup record has the same drift control image (older reports
+    and runs whose control could not be built have none)."""
+    images = {r.value(STARTUP_LATENCY.control_image) for r in startup.values() if r is not None}
+    return len(images) == 1 and None not in images
+
+
 def sentences(index: Any, bases: Sequence[str]) -> list[str]:
     """Every between-base sentence the report prints under the figures."""
     out: list[str] = []
     startup = {b: index.get(b, STARTUP_LATENCY.check) for b in bases}
-    out += base_sentences(startup, STARTUP_LATENCY.direct, "start, direct")
-    out += base_sentences(startup, STARTUP_LATENCY.floor, "start, floor")
+    if common_control(startup):
+        # Bases are measured one after another: compared on service - control per
+        # round, the machine's drift between their series cancels; the control itself
+        # says how far the machine drifted.
+        out += base_sentences(
+            startup, STARTUP_LATENCY.direct_vs_control, "start, service - drift control"
+        )
+        out += base_sentences(
+            startup, STARTUP_LATENCY.control, "drift control (one image, in each base's series)"
+        )
+    else:
+        out += base_sentences(startup, STARTUP_LATENCY.direct, "start, direct")
+        out += base_sentences(startup, STARTUP_LATENCY.floor, "start, floor")
     out += base_sentences(
         {b: index.get(b, INPROCESS_START.check, "static") for b in bases},
         mode_series("mixed", INPROCESS_START.init_ready),

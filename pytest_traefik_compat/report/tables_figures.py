@@ -48,6 +48,7 @@ def _latency(index: Index) -> Table:
             Column("floor med", numeric=True),
             Column("own cost", numeric=True),
             Column("own cost, process", numeric=True, terminal=False),
+            Column("vs drift control", numeric=True, terminal=False),
             Column("route ready", numeric=True),
             Column("RSS", numeric=True),
             Column("peak RSS", numeric=True),
@@ -64,7 +65,10 @@ def _latency(index: Index) -> Table:
         "exactly the same way, own cost = direct - floor. The engine's create and start are the "
         "same for both and carry most of the jitter, so own cost, process compares the "
         "program's share alone: State.StartedAt to the process's own ready line (p: "
-        "Mann-Whitney, service vs floor). Route ready (service's first 200 "
+        "Mann-Whitney, service vs floor). Bases are measured one after another, so each "
+        "series also starts a drift control (the floor on the run's first base, one image "
+        "in every series); vs drift control is service - control per round, and bases are "
+        "compared on it. Route ready (service's first 200 "
         "to routed by Traefik) depends on the health-check interval and is not part of the "
         "start. RSS is VmRSS after warm-up, peak is VmHWM after a bounded load; cgroup "
         "memory excludes page cache. (noisy) marks a series measured on a busy machine.",
@@ -87,6 +91,7 @@ def _latency(index: Index) -> Table:
                 fmt_ms(floor.get(STAT_MEDIAN)),
                 fmt_ms(_get(record, STARTUP_LATENCY.service_cost)),
                 _program_cost(record),
+                figures.fmt_median_ci(figures.median_ci(record, STARTUP_LATENCY.direct_vs_control)),
                 fmt_ms(route.get(STAT_MEDIAN)),
                 fmt_bytes(_get(memory, MEMORY.rss_kernel)),
                 fmt_bytes(_get(memory, MEMORY.rss_peak)),

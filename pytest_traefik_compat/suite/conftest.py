@@ -11,9 +11,10 @@ from pytest_traefik_compat import engine, gobuild
 from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.bases.images import ServiceBuild
 from pytest_traefik_compat.checks import PLUGIN_VALUE, STATIC
+from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
-from pytest_traefik_compat.session import sample_apps_dir, settings_key
+from pytest_traefik_compat.session import CompatSession, sample_apps_dir, settings_key
 
 HEALTH_INTERVAL = "1s"
 PLUGIN_MODULE = "github.com/compat/headerplugin"
@@ -101,6 +102,25 @@ def floor_build(
     return traefik_build(
         sample_dir / "floor", traefik_base, ports=(8080, 8081, 9090), linkage_var=None
     )
+
+
+@pytest.fixture(scope="session")
+def control_build(
+    traefik_compat: CompatSession,
+    traefik_build: Callable[..., ServiceBuild],
+    sample_dir: Path,
+) -> ServiceBuild | None:
+    """The drift control of the startup series: the floor on the run's first base, one
+    and the same image in every base's series. A change in its starts between series is
+    the machine drifting, not the base. None when that base cannot be had (the series
+    then go without it)."""
+    first = traefik_compat.settings.images[0]
+    try:
+        base = traefik_compat.base(first)
+        return traefik_build(sample_dir / "floor", base, ports=(8080, 8081, 9090), linkage_var=None)
+    except (CompatError, pytest.fail.Exception) as error:
+        traefik_compat.progress(f"startup drift control on {first.name} unavailable: {error}")
+        return None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

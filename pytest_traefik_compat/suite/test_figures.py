@@ -69,31 +69,36 @@ def test_startup_latency(
     compat_stack: Gateway,
     static_build: ServiceBuild,
     floor_build: ServiceBuild,
+    control_build: ServiceBuild | None,
     traefik_compat: CompatSession,
     traefik_settings: Settings,
     traefik_record: RecordFactory,
 ) -> None:
-    """Direct and floor starts interleaved, each decomposed; then, separately, the
-    route becoming ready in Traefik after the routed service is replaced."""
+    """Direct, floor and drift-control starts interleaved, each decomposed; then,
+    separately, the route becoming ready in Traefik after the routed service is
+    replaced."""
     record = traefik_record(STARTUP_LATENCY.check)
     app = compat_stack.service_specs[0]
-    direct_spec = ServiceSpec(app.image, alias="latency")
-    floor_spec = ServiceSpec(floor_build.tag, alias="latency-floor")
+    specs_by_key = {
+        "direct": ServiceSpec(app.image, alias="latency"),
+        "floor": ServiceSpec(floor_build.tag, alias="latency-floor"),
+    }
+    if control_build is not None:
+        specs_by_key["control"] = ServiceSpec(control_build.tag, alias="latency-control")
     n = traefik_settings.samples
-    direct: list[measure.StartSample] = []
-    floor: list[measure.StartSample] = []
+    starts: dict[str, list[measure.StartSample]] = {key: [] for key in specs_by_key}
+    direct, floor = starts["direct"], starts["floor"]
     route: list[float] = []
     specs: dict[str, Any] = {}
     with traefik_compat.timing_series(compat_stack, "startup") as conditions:
         try:
             for _ in range(n):
-                for spec, series in ((direct_spec, direct), (floor_spec, floor)):
+                for key, spec in specs_by_key.items():
                     sample, service = measure.time_start(compat_stack, spec)
-                    series.append(sample)
-                    key = "direct" if spec is direct_spec else "floor"
+                    starts[key].append(sample)
                     specs.setdefault(key, measure.container_spec(service))
         finally:
-            for alias in (direct_spec.alias, floor_spec.alias):
+            for alias in (spec.alias for spec in specs_by_key.values()):
                 gone = compat_stack.services.pop(alias, None)
                 if gone is not None:
                     engine.remove(gone.container)
@@ -106,6 +111,15 @@ def test_startup_latency(
     record.add_samples(STARTUP_LATENCY.direct, [s.total_ms for s in direct], "ms")
     record.add_samples(STARTUP_LATENCY.floor, [s.total_ms for s in floor], "ms")
     record.add_samples(STARTUP_LATENCY.route_ready, route, "ms")
+    if control_build is not None:
+        control = [s.total_ms for s in starts["control"]]
+        record.add_samples(STARTUP_LATENCY.control, control, "ms")
+        record.add_samples(
+            STARTUP_LATENCY.direct_vs_control,
+            [s.total_ms - c for s, c in zip(direct, control, strict=True)],
+            "ms",
+        )
+        record.figure(STARTUP_LATENCY.control_image, control_build.tag)
     _add_parts(record, STARTUP_LATENCY.direct, direct)
     _add_parts(record, STARTUP_LATENCY.floor, floor)
     init = [s.init_to_ready_ms for s in direct if s.init_to_ready_ms is not None]
@@ -148,19 +162,22 @@ def test_startup_latency(
     record.details[STARTUP_LATENCY.container_specs] = specs
     record.details[STARTUP_LATENCY.parts] = dict(measure.PART_MEANING)
     record.details[STARTUP_LATENCY.starts] = {
-        "direct": [s.as_dict() for s in direct],
-        "floor": [s.as_dict() for s in floor],
+        key: [s.as_dict() for s in samples] for key, samples in starts.items()
     }
     record.details[STARTUP_LATENCY.definition] = (
         "container create call to the first 200 on /healthz on the published port, polled "
         f"every {measure.POLL_S * 1000:.0f} ms with a fresh connection; the floor is a "
         "net/http-only static server run the same way (same base, network, published "
-        "ports, HEALTHCHECK, polling); route_ready is the service's first direct 200 to "
-        f"the first 200 through Traefik (health-check interval {compat_stack.health_interval})"
+        "ports, HEALTHCHECK, polling); the control is the floor on the run's first base, "
+        "the same image in every base's series (its drift between series is the "
+        "machine's; bases are compared on service - control per round); route_ready is "
+        "the service's first direct 200 to the first 200 through Traefik (health-check "
+        f"interval {compat_stack.health_interval})"
     )
-    # The floor is the same measurement: only the image differs.
-    assert specs["floor"] == specs["direct"], f"floor {specs['floor']} vs {specs['direct']}"
-    assert len(direct) == len(floor) == n
+    # The floor and the control are the same measurement: only the image differs.
+    for key in specs_by_key:
+        assert specs[key] == specs["direct"], f"{key} {specs[key]} vs {specs['direct']}"
+        assert len(starts[key]) == n, key
 
 
 def _linkage_build(sample_builds: dict[str, ServiceBuild | str], linkage: str) -> ServiceBuild:

@@ -268,7 +268,7 @@ def test_start_parts_add_up_to_the_total(serial: dict[str, Any]) -> None:
     tolerance_ms = measure.POLL_S * 1000
     for base, record in _records(serial, "startup-latency").items():
         starts = record["details"]["starts"]
-        assert set(starts) == {"direct", "floor"}
+        assert set(starts) == {"direct", "floor", "control"}
         for series, samples in starts.items():
             assert len(samples) == SAMPLES, (base, series)
             for sample in samples:
@@ -302,7 +302,7 @@ def test_floor_is_measured_exactly_like_the_service(serial: dict[str, Any]) -> N
     for base, record in _records(serial, "startup-latency").items():
         specs = record["details"]["container_specs"]
         direct, floor = specs["direct"], specs["floor"]
-        assert floor == direct, base
+        assert floor == direct == specs["control"], base
         assert sorted(p.split("->")[0] for p in direct["published"]) == [
             "8080/tcp",
             "8081/tcp",
@@ -314,6 +314,17 @@ def test_floor_is_measured_exactly_like_the_service(serial: dict[str, Any]) -> N
         assert direct["healthcheck"][-1] == "-healthcheck"
         assert direct["poll"] == {"path": "/healthz", "interval_s": measure.POLL_S}
         assert len(record["samples"]["floor"]) == len(record["samples"]["direct"]) == SAMPLES
+        # The drift control: one image in every base's series, service - control per round.
+        assert len(record["samples"]["control"]) == SAMPLES
+        paired = [
+            d - c
+            for d, c in zip(record["samples"]["direct"], record["samples"]["control"], strict=True)
+        ]
+        assert record["samples"]["direct_vs_control"] == pytest.approx(paired)
+    controls = {
+        r["figures"]["control_image"]["value"] for r in _records(serial, "startup-latency").values()
+    }
+    assert len(controls) == 1 and "floor" in next(iter(controls)), controls
 
 
 def test_traefik_figures_on_every_base(serial: dict[str, Any]) -> None:

@@ -56,6 +56,14 @@ def latency_record(base: str, template: Record, *, seed: int, shift: float = 0.0
     record.add_samples("floor_program", [4.0, 4.2, 3.9, 4.1, 4.3], "ms")
     record.figure("program_cost", 8.0, "ms")
     record.figure("floor_vs_direct_program_p", 0.0079, "ratio")
+    # The drift control: one image in every base's series; service - control per round.
+    control = [rng.gauss(340, 15) for _ in range(5)]
+    record.add_samples("control", control, "ms")
+    totals = record.samples["direct"]
+    record.add_samples(
+        "direct_vs_control", [d - c for d, c in zip(totals, control, strict=True)], "ms"
+    )
+    record.figure("control_image", "pytest-traefik-compat/svc-alpine-floor:0123")
     record.details["definition"] = "container create call to first 200 on /healthz"
     return record
 

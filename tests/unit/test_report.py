@@ -21,6 +21,8 @@ import pytest
 from pytest_traefik_compat import report
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.records import SCHEMA_VERSION, Record
+from pytest_traefik_compat.report import figures
+from pytest_traefik_compat.report.cells import Index
 from tests.helpers.report_samples import (
     BASES,
     GLIBC_LOADER,
@@ -167,7 +169,8 @@ def test_markdown_tables_have_a_row_per_base(document: dict[str, Any]) -> None:
     cells = [c.strip() for c in latency.strip("|").split("|")]
     assert cells[0] == "alpine" and all(c.endswith(" ms") for c in cells[1:4])
     assert cells[5] == "8 ms (p=0.0079)"  # own cost, process: StartedAt -> ready
-    assert cells[7] == "22.3 MB" and cells[9] == "3.1 MB"
+    assert re.fullmatch(r"-?\d+ \[-?\d+(-| to )-?\d+\] ms", cells[6])  # vs drift control
+    assert cells[8] == "22.3 MB" and cells[10] == "3.1 MB"
     assert any("| 6/6 + no-SNI/unknown-SNI |" in r and r.startswith("| alpine") for r in rows)
     assert "| alpine | unavailable | works | works | works | healthy | 4 ms |" in rows
     assert "| distroless | 1s | 5 ms | 5 ms |" in rows
@@ -411,3 +414,18 @@ def test_healthy_after_is_shown_in_the_unit_it_was_recorded_in(records: list[Rec
     table = text.split("\n## HEALTHCHECK styles\n", 1)[1].split("\n## ", 1)[0]
     assert "| healthy | 1076 ms (probe every 1000 ms) |" in table
     assert " s |" not in table.replace(" ms |", "")
+
+
+def test_bases_are_compared_against_the_drift_control(records: list[Record]) -> None:
+    """Bases are measured one after another: with one control image in every series,
+    the sentences compare service - control and show the control's own drift; without
+    a common control they fall back to the raw series."""
+    told = " ".join(figures.sentences(Index(records), BASES))
+    assert "start, service - drift control: alpine vs distroless:" in told
+    assert "drift control (one image, in each base's series): alpine vs distroless:" in told
+    assert "start, direct:" not in told
+    for record in records:
+        if record.check == "startup-latency" and record.base == "distroless":
+            record.figure("control_image", "another-floor:1")
+    told = " ".join(figures.sentences(Index(records), BASES))
+    assert "start, direct: alpine vs distroless:" in told and "drift control" not in told
