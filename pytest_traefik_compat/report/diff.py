@@ -283,9 +283,37 @@ def _mtls(c: _Collector, key: tuple[str, str, str], old: Record, new: Record) ->
         c.add(kind, key, MTLS.success_rate, b, a, f"valid-chain success rate {b:.3f} -> {a:.3f}")
 
 
+def _startup(c: _Collector, key: tuple[str, str, str], old: Record, new: Record) -> None:
+    """With the same drift control in both runs, the service is judged relative to it
+    (service - control per round): a machine that is slower today moves the control as
+    much as the service, and is not a change of the service."""
+    control = STARTUP_LATENCY.control_image
+    if old.value(control) is not None and old.value(control) == new.value(control):
+        scale = {
+            STARTUP_LATENCY.direct_vs_control: _median(
+                old.samples.get(STARTUP_LATENCY.direct) or [0.0]
+            )
+        }
+        controlled = (STARTUP_LATENCY.direct_vs_control, STARTUP_LATENCY.route_ready)
+        _series(c, key, old, new, controlled, scale=scale)
+        return
+    if old.value(control) is not None or new.value(control) is not None:
+        c.notes.append(f"{_where(*key)}: no common drift control: raw start times compared")
+    names = (STARTUP_LATENCY.direct, STARTUP_LATENCY.traefik, STARTUP_LATENCY.route_ready)
+    _series(c, key, old, new, names)
+
+
 def _series(
-    c: _Collector, key: tuple[str, str, str], old: Record, new: Record, names: Iterable[str]
+    c: _Collector,
+    key: tuple[str, str, str],
+    old: Record,
+    new: Record,
+    names: Iterable[str],
+    *,
+    scale: dict[str, float] | None = None,
 ) -> None:
+    """``scale``: what a change is relative to, per series (default its baseline
+    median; a difference series near 0 is measured against the start it adjusts)."""
     definition = STARTUP_LATENCY.definition
     if old.details.get(definition) != new.details.get(definition):
         # Another way of measuring (a newer suite): the numbers do not compare.
@@ -303,7 +331,8 @@ def _series(
         unit = new.sample_units.get(name) or old.sample_units.get(name) or ""
         m_before, m_after = _median(before), _median(after)
         real, p_value = significant_shift(before, after)
-        relative = (m_after - m_before) / m_before if m_before else 0.0
+        base = (scale or {}).get(name, m_before)
+        relative = (m_after - m_before) / base if base else 0.0
         large = abs(relative) >= MIN_RELATIVE_CHANGE and (
             unit != "ms" or abs(m_after - m_before) >= MIN_ABSOLUTE_MS
         )
@@ -407,8 +436,7 @@ def diff_records(
         elif check == MTLS.check:
             _mtls(c, key, before, after)
         elif check == STARTUP_LATENCY.check:
-            names = (STARTUP_LATENCY.direct, STARTUP_LATENCY.traefik, STARTUP_LATENCY.route_ready)
-            _series(c, key, before, after, names)
+            _startup(c, key, before, after)
         elif check == MEMORY.check:
             _memory(c, key, before, after)
         if len(c.changes) == regressions_before:

@@ -21,6 +21,18 @@ def _find(records: list[Record], base: str, check: str, variant: str = "") -> Re
     return next(r for r in records if r.key == (base, check, variant))
 
 
+def _without_control(*records: Record) -> None:
+    """A report from before the drift control: raw start times are compared."""
+    for record in records:
+        for name in ("control", "direct_vs_control"):
+            record.samples.pop(name, None)
+        record.figures = {
+            k: v
+            for k, v in record.figures.items()
+            if not k.startswith(("control", "direct_vs_control"))
+        }
+
+
 @pytest.fixture
 def pair() -> tuple[list[Record], list[Record]]:
     baseline = sample_records()
@@ -120,6 +132,7 @@ def test_latency_noise_is_not_reported_a_real_shift_is(
     rng = random.Random(5)
     old = _find(baseline, "alpine", "startup-latency")
     new = _find(current, "alpine", "startup-latency")
+    _without_control(old, new)
     old.add_samples("direct", [rng.gauss(600, 40) for _ in range(10)], "ms")
     new.add_samples("direct", [rng.gauss(600, 40) for _ in range(10)], "ms")
     assert diff_records(baseline, current).changes == []
@@ -202,6 +215,7 @@ def test_latency_is_not_judged_when_noisy_or_measured_differently(
     rng = random.Random(7)
     old = _find(baseline, "alpine", "startup-latency")
     new = _find(current, "alpine", "startup-latency")
+    _without_control(old, new)
     old.add_samples("direct", [rng.gauss(600, 20) for _ in range(10)], "ms")
     new.add_samples("direct", [rng.gauss(900, 20) for _ in range(10)], "ms")
     assert [c.what for c in diff_records(baseline, current).changes] == ["direct"]
@@ -216,3 +230,34 @@ def test_latency_is_not_judged_when_noisy_or_measured_differently(
     assert "alpine startup-latency: measured differently in the two runs: not compared" in (
         diff.notes
     )
+
+
+def test_a_slower_machine_is_not_a_slower_service(
+    pair: tuple[list[Record], list[Record]],
+) -> None:
+    """With the same drift control in both runs, the service is judged relative to it:
+    today's machine 300 ms slower moves the control as much and is no change; the
+    service alone 300 ms slower is."""
+    baseline, current = pair
+    rng = random.Random(11)
+    old = _find(baseline, "alpine", "startup-latency")
+    new = _find(current, "alpine", "startup-latency")
+
+    def series(record: Record, service_ms: float, control_ms: float) -> None:
+        direct = [rng.gauss(service_ms, 20) for _ in range(10)]
+        control = [rng.gauss(control_ms, 20) for _ in range(10)]
+        record.add_samples("direct", direct, "ms")
+        record.add_samples("control", control, "ms")
+        paired = [d - c for d, c in zip(direct, control, strict=True)]
+        record.add_samples("direct_vs_control", paired, "ms")
+
+    series(old, 600, 560)
+    series(new, 900, 860)  # the whole machine slower
+    assert diff_records(baseline, current).changes == []
+    series(new, 900, 560)  # the service slower
+    [change] = diff_records(baseline, current).changes
+    assert change.kind == "change" and change.what == "direct_vs_control"
+    new.figure("control_image", "another-floor:1")  # no common control: raw times
+    diff = diff_records(baseline, current)
+    assert [c.what for c in diff.changes] == ["direct"]
+    assert any("no common drift control" in note for note in diff.notes)
