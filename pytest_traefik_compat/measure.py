@@ -54,7 +54,7 @@ LOCK_NAME = "machine.lock.db"  # SQLite: filelock's ReadWriteLock keeps its stat
 EVENTS_NAME = "timing-events.log"
 LOCK_TIMEOUT_S = 600.0
 # A series is noisy when the CPUs were busier than this during it (all cores, /proc/stat).
-# Measured here on 2 cores: a series alone keeps them 45-66 % busy (the client, dockerd,
+# Measured here on 2 cores: a series alone keeps them 45-71 % busy (the client, dockerd,
 # containerd and runc starting containers, or the in-process starts); with a unit-test
 # run beside it, 95 %.
 NOISY_CPU_BUSY = 0.8
