@@ -551,6 +551,20 @@ class InProcessStarts:
     exec_to_ready_ms: list[float] = field(default_factory=list)
     init_to_ready_ms: list[float] = field(default_factory=list)
 
+    def extend(self, other: InProcessStarts) -> None:
+        """Add another round of the same mode."""
+        if other.mode and other.mode != self.mode:
+            raise ValueError(f"round of -mode={other.mode} added to {self.mode}")
+        self.exec_to_ready_ms += other.exec_to_ready_ms
+        self.init_to_ready_ms += other.init_to_ready_ms
+
+
+def split_rounds(n: int, rounds: int) -> list[int]:
+    """``n`` samples in at most ``rounds`` near-equal rounds, none empty: series that
+    take turns round by round share the machine's drift alike."""
+    count = max(1, min(rounds, n))
+    return [n // count + (1 if i < n % count else 0) for i in range(count)]
+
 
 def parse_start_samples(output: str) -> InProcessStarts:
     """Read ``{"mode": ..., "samples": [...]}`` printed by ``-start-samples=N``."""

@@ -143,3 +143,18 @@ def test_noisy_reads_cpu_busy_not_the_lagging_load_average() -> None:
     busy = measure.Conditions(cpus=2, load_1m=0.2, cpu_busy=0.97)
     assert not after_a_build.noisy and busy.noisy
     assert measure.Conditions(cpus=2, load_1m=0.0, lock_timed_out=True).noisy
+
+
+def test_rounds_split_samples_near_equally() -> None:
+    assert measure.split_rounds(18, 3) == [6, 6, 6]
+    assert measure.split_rounds(7, 3) == [3, 2, 2]
+    assert measure.split_rounds(2, 3) == [1, 1]
+    assert sum(measure.split_rounds(200, 3)) == 200
+
+
+def test_in_process_rounds_add_up_per_mode() -> None:
+    starts = measure.InProcessStarts("gin", [20.0], [8.0])
+    starts.extend(measure.InProcessStarts("gin", [21.0], [9.0]))
+    assert starts.exec_to_ready_ms == [20.0, 21.0] and starts.init_to_ready_ms == [8.0, 9.0]
+    with pytest.raises(ValueError):
+        starts.extend(measure.InProcessStarts("grpc", [], [1.0]))
