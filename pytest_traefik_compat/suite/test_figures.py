@@ -10,12 +10,13 @@ Sample counts (``--traefik-samples``, default 6), chosen for the statistics and 
 wall time of a 2-core CI machine. 6 container starts per series: Mann-Whitney on 6 vs 6
 reaches p = 0.002 for a clean shift (floor below service, one base slower than another),
 well under the 0.05 the report uses, and the bootstrap interval of a median of 6 rests
-on its inner order statistics. Each start costs ~0.5-1 s plus ~0.4 s to remove its
-container (measured here), and every sample is taken twice (service and floor), so 8
-cost ~6-10 s more per base for intervals only ~13% narrower. In-process starts cost
-~30 ms, so they get 3x as many (18 per mode): enough to tell 12 ms from 29 ms or to
-say there is no difference. Route-ready and Traefik starts wait on a 1 s health-check
-cycle or a whole gateway: at most 3 each. Memory: 100 warm-up requests and a
+on its inner order statistics. Each start costs ~0.5 s plus ~0.3 s to remove its
+container (measured here), and every sample is taken three times (service, floor and
+the drift control), so 8 cost ~5 s more per base for intervals only ~13% narrower.
+In-process starts cost ~30 ms, so they get 3x as many (18 per mode, in 3 rounds of
+gin, grpc, mixed): enough to tell 12 ms from 29 ms or to say there is no difference.
+Route-ready and Traefik starts wait on a 1 s health-check cycle or a whole gateway: at
+most 3 each. Memory: 100 warm-up requests and a
 sequential load of 300 (every fourth a /metrics scrape, the allocation-heavy one):
 measured here, VmHWM after 300 was within 2% of its value after 1000 (26.0 vs 26.4 MB),
 and the 700 more cost ~4 s per container.
