@@ -289,8 +289,10 @@ def test_start_parts_add_up_to_the_total(serial: dict[str, Any]) -> None:
         assert record["figures"]["poll_interval"]["value"] == tolerance_ms
         # The program's share of each start (StartedAt -> ready) is handoff + init_ready,
         # and own cost is also given from it, with its p-value.
-        for series, samples in starts.items():
-            shares = [s["parts_ms"]["handoff"] + s["parts_ms"]["init_ready"] for s in samples]
+        for series in ("direct", "floor"):
+            shares = [
+                s["parts_ms"]["handoff"] + s["parts_ms"]["init_ready"] for s in starts[series]
+            ]
             assert record["samples"][f"{series}_program"] == pytest.approx(shares, abs=0.01)
         for name in ("program_cost", "floor_below_direct_program", "floor_vs_direct_program_p"):
             assert name in record["figures"], (base, name)
