@@ -27,6 +27,7 @@ from pytest_traefik_compat.report.cells import (
     Column,
     Index,
     Table,
+    _figure,
     _get,
     _number,
     _present,
@@ -34,7 +35,6 @@ from pytest_traefik_compat.report.cells import (
     as_float,
     fmt_bytes,
     fmt_ms,
-    fmt_seconds,
     one_line,
     row,
     text,
@@ -235,9 +235,7 @@ def _healthy_after(record: Record | None) -> str:
         return MISSING
     interval = _get(record, HEALTHCHECK.health_interval)
     every = f" (probe every {fmt_ms(interval)})" if as_float(interval) is not None else ""
-    if figure.unit == "ms":
-        return fmt_ms(figure.value) + every
-    return fmt_seconds(figure.value) + every
+    return _figure(figure.value, figure.unit) + every
 
 
 def _alignment(index: Index) -> Table:
