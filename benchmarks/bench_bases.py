@@ -14,8 +14,8 @@ import time
 
 from pytest_traefik_compat import engine
 from pytest_traefik_compat.bases import BaseImages
-from pytest_traefik_compat.catalogue import DEFAULT_VARIANTS, VARIANTS
-from pytest_traefik_compat.settings import ImageSpec, default_cache_dir
+from pytest_traefik_compat.bases.catalogue import DEFAULT_VARIANTS, VARIANTS, ImageSpec
+from pytest_traefik_compat.plugin.settings import default_cache_dir
 
 OFFICIAL_SIZES_MB = {"alpine": 8.3, "debian-slim": 74.8, "distroless": 2.0}
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from pytest_traefik_compat import engine, gobuild
 from pytest_traefik_compat.bases import BaseImages, images
-from pytest_traefik_compat.catalogue import DEFAULT_VARIANTS
-from pytest_traefik_compat.session import sample_apps_dir
-from pytest_traefik_compat.settings import ImageSpec, default_cache_dir
+from pytest_traefik_compat.bases.catalogue import DEFAULT_VARIANTS, ImageSpec
+from pytest_traefik_compat.plugin.session import sample_apps_dir
+from pytest_traefik_compat.plugin.settings import default_cache_dir
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ _PUBLIC = {
     "CompatError": "pytest_traefik_compat.errors",
     "Gateway": "pytest_traefik_compat.gateway.stack",
     "HealthCheck": "pytest_traefik_compat.bases.images",
-    "Record": "pytest_traefik_compat.records",
+    "Record": "pytest_traefik_compat.records.record",
     "ServiceBuild": "pytest_traefik_compat.bases.images",
     "ServiceSpec": "pytest_traefik_compat.gateway.stack",
     "SessionPKI": "pytest_traefik_compat.pki",

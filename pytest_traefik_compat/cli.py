@@ -13,9 +13,9 @@ from pathlib import Path
 
 from pytest_traefik_compat import engine, gobuild
 from pytest_traefik_compat.bases import BaseFacts, BaseImages
-from pytest_traefik_compat.catalogue import DEFAULT_VARIANTS
+from pytest_traefik_compat.bases.catalogue import DEFAULT_VARIANTS
 from pytest_traefik_compat.errors import CompatError
-from pytest_traefik_compat.settings import (
+from pytest_traefik_compat.plugin.settings import (
     default_cache_dir,
     parse_images,
     parse_mirror,

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pytest_traefik_compat.bases.files import ImageFiles
-from pytest_traefik_compat.startcheck import GLIBC_LOADER, MUSL_LOADER
+from pytest_traefik_compat.bases.startcheck import GLIBC_LOADER, MUSL_LOADER
 
 # Where Go's crypto/x509 looks for a bundle on Linux, in its order.
 GO_CERT_FILES = (

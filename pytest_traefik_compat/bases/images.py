@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import docker.errors
 
-from pytest_traefik_compat import engine, locks
+from pytest_traefik_compat import engine
+from pytest_traefik_compat.bases import locks
 from pytest_traefik_compat.bases.facts import BaseImage
 
 if TYPE_CHECKING:
+    from pytest_traefik_compat.bases.startcheck import Prediction
     from pytest_traefik_compat.gobuild import BuiltBinary, Linkage
-    from pytest_traefik_compat.startcheck import Prediction
 
 IMAGE_SCHEMA = 1
 NONROOT = "65532:65532"
@@ -210,7 +211,7 @@ def prune_stale_images() -> list[str]:
     Traefik image whose base image is gone (or stale) is stale with it. Images without
     the plugin's labels are never looked at.
     """
-    from pytest_traefik_compat.catalogue import VARIANTS
+    from pytest_traefik_compat.bases.catalogue import VARIANTS
 
     client = engine.client()
     # all=True: a base that lost its tag stays as the untagged parent of its images

@@ -22,18 +22,20 @@ from typing import Any
 import docker.errors
 import requests
 
-from pytest_traefik_compat import engine, locks
+from pytest_traefik_compat import engine
+from pytest_traefik_compat.bases import locks
+from pytest_traefik_compat.bases.catalogue import (
+    CA_BUNDLE,
+    VARIANTS,
+    ImageSpec,
+    Recipe,
+    Source,
+    Variant,
+)
 from pytest_traefik_compat.bases.facts import DEFAULT_PATH, BaseFacts, BaseImage, read_facts
 from pytest_traefik_compat.bases.files import ImageFiles, read_image_files
 from pytest_traefik_compat.bases.registry import LockFile, Resolved, resolve_pinned
-from pytest_traefik_compat.catalogue import (
-    CA_BUNDLE,
-    VARIANTS,
-    Recipe,
-    Variant,
-)
 from pytest_traefik_compat.errors import BuildError, CompatError
-from pytest_traefik_compat.settings import ImageSpec, Source
 
 # 2: glibc's version also read from libc-2.NN.so (glibc < 2.34 layouts).
 FACTS_SCHEMA = 2

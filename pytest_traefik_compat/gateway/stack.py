@@ -24,7 +24,8 @@ import requests
 from docker.models.containers import Container
 from testcontainers.core.network import Network
 
-from pytest_traefik_compat import engine, startcheck
+from pytest_traefik_compat import engine
+from pytest_traefik_compat.bases import startcheck
 from pytest_traefik_compat.errors import CompatError, StackError
 from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.clients import (

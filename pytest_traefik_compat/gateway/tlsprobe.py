@@ -36,8 +36,8 @@ from contextlib import suppress
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from pytest_traefik_compat.checks import RECORDED
 from pytest_traefik_compat.gateway.clients import parse_http_into
+from pytest_traefik_compat.records.checks import RECORDED
 
 LOOPBACK = "127.0.0.1"
 

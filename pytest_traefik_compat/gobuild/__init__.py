@@ -10,7 +10,7 @@ glibc-linked binary and as a musl-linked binary. By concern:
 - :mod:`.elf` reads what the kernel and the loader need from a binary (pyelftools);
 - :mod:`.builder` runs ``go build`` into a cache that is safe under pytest-xdist.
 
-Whether a binary starts on an image is :mod:`pytest_traefik_compat.startcheck`'s.
+Whether a binary starts on an image is :mod:`pytest_traefik_compat.bases.startcheck`'s.
 """
 
 from pytest_traefik_compat.gobuild.builder import DEFAULT_BUILD_TIMEOUT, BuiltBinary, GoBuilder

@@ -3,7 +3,7 @@ Must not import gobuild, engine, stack, docker or pytest: ``merge`` runs anywher
 
 Pure Python: the session calls :func:`terminal_tables` and :func:`write_reports`;
 ``python -m pytest_traefik_compat merge`` calls :func:`merge_command`. Every table is
-built once (:mod:`.tables`, from the names in :mod:`pytest_traefik_compat.checks`) and
+built once (:mod:`.tables`, from the names in :mod:`pytest_traefik_compat.records.checks`) and
 rendered three ways (:mod:`.terminal`, :mod:`.markdown`, :mod:`.html` with
 :mod:`.charts`), so the terminal, the Markdown and the HTML always agree. report.json
 itself is described in :mod:`.document`; :mod:`.merge` joins CI shards.
@@ -12,10 +12,10 @@ itself is described in :mod:`.document`; :mod:`.merge` joins CI shards.
 from __future__ import annotations
 
 # Not in __all__, as before the split (explicit re-exports, for callers that read them here).
-from pytest_traefik_compat.checks import CHECK_ORDER as CHECK_ORDER
-from pytest_traefik_compat.checks import HEALTHCHECK_STYLES as HEALTHCHECK_STYLES
-from pytest_traefik_compat.checks import LINKAGE_ORDER as LINKAGE_ORDER
-from pytest_traefik_compat.checks import MISSING as MISSING
+from pytest_traefik_compat.records.checks import CHECK_ORDER as CHECK_ORDER
+from pytest_traefik_compat.records.checks import HEALTHCHECK_STYLES as HEALTHCHECK_STYLES
+from pytest_traefik_compat.records.checks import LINKAGE_ORDER as LINKAGE_ORDER
+from pytest_traefik_compat.records.checks import MISSING as MISSING
 from pytest_traefik_compat.report.cells import Cell as Cell
 from pytest_traefik_compat.report.cells import Column as Column
 from pytest_traefik_compat.report.cells import Table as Table

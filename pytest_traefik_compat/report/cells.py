@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from pytest_traefik_compat.checks import LINKAGE_ORDER, MISSING
 from pytest_traefik_compat.records import Record
+from pytest_traefik_compat.records.checks import LINKAGE_ORDER, MISSING
 from pytest_traefik_compat.report.order import base_order, rank
 
 FAILED_OUTCOMES = ("failed", "error")

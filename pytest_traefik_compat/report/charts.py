@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_traefik_compat.checks import (
+from pytest_traefik_compat.records.checks import (
     IMAGE_FACTS,
     MEMORY,
     STARTUP_LATENCY,

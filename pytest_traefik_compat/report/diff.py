@@ -18,7 +18,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pytest_traefik_compat.checks import (
+from pytest_traefik_compat.measure.stats import compare
+from pytest_traefik_compat.records import Record
+from pytest_traefik_compat.records.checks import (
     IMAGE_FACTS,
     MEMORY,
     MISSING,
@@ -29,9 +31,7 @@ from pytest_traefik_compat.checks import (
     STARTUP_LATENCY,
     TLS,
 )
-from pytest_traefik_compat.records import Record
 from pytest_traefik_compat.report.document import load_report
-from pytest_traefik_compat.stats import compare
 
 Kind = Literal["regression", "improvement", "change"]
 KINDS: tuple[Kind, ...] = ("regression", "improvement", "change")
@@ -93,7 +93,7 @@ class Diff:
 
 
 def _mann_whitney_p(before: Sequence[float], after: Sequence[float]) -> float | None:
-    """Two-sided Mann-Whitney U p-value (:func:`pytest_traefik_compat.stats.compare`);
+    """Two-sided Mann-Whitney U p-value (:func:`pytest_traefik_compat.measure.stats.compare`);
     None with fewer than MIN_SAMPLES on a side."""
     if len(before) < MIN_SAMPLES or len(after) < MIN_SAMPLES:
         return None

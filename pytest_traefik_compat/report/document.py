@@ -22,7 +22,7 @@ base image: ``source`` local/registry/custom, ``reference``, ``image_id``,
 ``size_bytes``, ``libc``, ``note``), ``versions``, ``outcome``
 (passed/failed/error/skipped/recorded), ``test_id``, ``worker`` and ``seconds``.
 The built-in suite's check, figure, sample and detail names are in
-:mod:`pytest_traefik_compat.checks`.
+:mod:`pytest_traefik_compat.records.checks`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from pytest_traefik_compat.errors import CompatError
-from pytest_traefik_compat.records import SCHEMA_VERSION, Record
+from pytest_traefik_compat.records.record import SCHEMA_VERSION, Record
 from pytest_traefik_compat.report.cells import one_line
 from pytest_traefik_compat.report.html import render_html
 from pytest_traefik_compat.report.markdown import render_markdown

@@ -3,7 +3,7 @@ in-process start per mode, Traefik's own figures, budgets, and one sentence per 
 comparing bases ("alpine vs distroless: no measurable difference (p=0.41, n=8 each)").
 
 Pure over records (the tables and charts modules render what this returns); the
-comparisons come from pytest_traefik_compat.stats.
+comparisons come from pytest_traefik_compat.measure.stats.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from itertools import combinations
 from typing import Any
 
-from pytest_traefik_compat import stats
-from pytest_traefik_compat.checks import (
+from pytest_traefik_compat.measure import stats
+from pytest_traefik_compat.records import Record
+from pytest_traefik_compat.records.checks import (
     INPROCESS_START,
     MEMORY,
     SERVICE_MODES,
@@ -30,7 +31,6 @@ from pytest_traefik_compat.checks import (
     part_series,
     stat_figure,
 )
-from pytest_traefik_compat.records import Record
 
 
 def median_ci(record: Record | None, series: str) -> dict[str, float | None]:

@@ -10,7 +10,13 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from pytest_traefik_compat.checks import HEALTH_METRICS, MISSING, MTLS, REFUSAL, START_MATRIX
+from pytest_traefik_compat.records.checks import (
+    HEALTH_METRICS,
+    MISSING,
+    MTLS,
+    REFUSAL,
+    START_MATRIX,
+)
 from pytest_traefik_compat.report.cells import Cell, Column, Index, Table, one_line, row, text
 from pytest_traefik_compat.report.charts import (
     escape,

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from pytest_traefik_compat.checks import CHECK_ORDER, LINKAGE_ORDER
 from pytest_traefik_compat.records import Record
+from pytest_traefik_compat.records.checks import CHECK_ORDER, LINKAGE_ORDER
 
 
 def sort_records(records: Iterable[Record], bases: Sequence[str]) -> list[Record]:

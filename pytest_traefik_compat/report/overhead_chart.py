@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from pytest_traefik_compat.checks import GATEWAY_OVERHEAD
+from pytest_traefik_compat.records.checks import GATEWAY_OVERHEAD
 from pytest_traefik_compat.report.cells import Index, as_float
 
 MODES = ("keepalive", "new-connection")

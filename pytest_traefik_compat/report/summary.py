@@ -9,8 +9,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from pytest_traefik_compat.checks import MISSING
 from pytest_traefik_compat.records import Record
+from pytest_traefik_compat.records.checks import MISSING
 from pytest_traefik_compat.report.cells import Index
 from pytest_traefik_compat.report.order import base_order
 

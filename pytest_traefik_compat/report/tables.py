@@ -1,6 +1,6 @@
 """The tables of a report: one model, rendered by terminal.py, markdown.py and html.py.
 
-One builder per check of the suite (names from :mod:`pytest_traefik_compat.checks`), a
+One builder per check of the suite (names from :mod:`pytest_traefik_compat.records.checks`), a
 generic table for any other check, and the value formatting they share: missing data is
 always ``-``. The primitives and the formatting live in :mod:`.cells`, the builders in
 :mod:`.tables_image`, :mod:`.tables_figures` and :mod:`.tables_tls`; this module puts
@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from pytest_traefik_compat.checks import CHECK_ORDER, MISSING
 from pytest_traefik_compat.records import Record
+from pytest_traefik_compat.records.checks import CHECK_ORDER, MISSING
 from pytest_traefik_compat.report.cells import (
     FAILED_OUTCOMES,
     Cell,

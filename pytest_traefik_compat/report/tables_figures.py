@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_traefik_compat.checks import (
+from pytest_traefik_compat.records.checks import (
     BUDGET,
     IMAGE_FACTS,
     INPROCESS_START,
@@ -19,7 +19,7 @@ from pytest_traefik_compat.checks import (
     TRAEFIK_FIGURES,
     stat_figure,
 )
-from pytest_traefik_compat.records import Record, summarize
+from pytest_traefik_compat.records.record import Record, summarize
 from pytest_traefik_compat.report import figures
 from pytest_traefik_compat.report.cells import (
     Column,

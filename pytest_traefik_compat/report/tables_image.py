@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from pytest_traefik_compat.checks import (
+from pytest_traefik_compat.records import Record
+from pytest_traefik_compat.records.checks import (
     ALIGNMENT,
     BUILD_FAILED,
     FAILS,
@@ -21,7 +22,6 @@ from pytest_traefik_compat.checks import (
     STARTS,
     STYLE_RESULT,
 )
-from pytest_traefik_compat.records import Record
 from pytest_traefik_compat.report.cells import (
     Cell,
     Column,

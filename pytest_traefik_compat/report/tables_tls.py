@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pytest_traefik_compat.checks import (
+from pytest_traefik_compat.records import Record
+from pytest_traefik_compat.records.checks import (
     CASE_OUTCOME,
     GRPC,
     MISSING,
@@ -24,7 +25,6 @@ from pytest_traefik_compat.checks import (
     UNKNOWN_SNI,
     stat_figure,
 )
-from pytest_traefik_compat.records import Record
 from pytest_traefik_compat.report.cells import (
     Cell,
     Column,

@@ -20,10 +20,21 @@ import requests
 from cryptography.x509.oid import NameOID
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from pytest_traefik_compat import engine, gobuild, measure, probes, startcheck
-from pytest_traefik_compat.bases import BaseImage, images
+from pytest_traefik_compat import engine, gobuild
+from pytest_traefik_compat.bases import BaseImage, images, startcheck
 from pytest_traefik_compat.bases.images import ServiceBuild
-from pytest_traefik_compat.checks import (
+from pytest_traefik_compat.errors import CompatError
+from pytest_traefik_compat.gateway import tlsprobe as tp
+from pytest_traefik_compat.gateway import traefik
+from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
+from pytest_traefik_compat.grpc_stubs.demo.v1 import demo_pb2, demo_pb2_grpc
+from pytest_traefik_compat.measure import probes
+from pytest_traefik_compat.measure import timing as measure
+from pytest_traefik_compat.pki import BAD_CLIENT_KINDS, SessionPKI
+from pytest_traefik_compat.plugin.session import CompatSession
+from pytest_traefik_compat.plugin.settings import Settings
+from pytest_traefik_compat.records import Record
+from pytest_traefik_compat.records.checks import (
     ALIGNMENT,
     BUILD_FAILED,
     CLIENT_IDENTITY,
@@ -54,15 +65,6 @@ from pytest_traefik_compat.checks import (
     UNKNOWN_SNI,
     WORKS,
 )
-from pytest_traefik_compat.errors import CompatError
-from pytest_traefik_compat.gateway import tlsprobe as tp
-from pytest_traefik_compat.gateway import traefik
-from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
-from pytest_traefik_compat.grpc_stubs.demo.v1 import demo_pb2, demo_pb2_grpc
-from pytest_traefik_compat.pki import BAD_CLIENT_KINDS, SessionPKI
-from pytest_traefik_compat.records import Record
-from pytest_traefik_compat.session import CompatSession
-from pytest_traefik_compat.settings import Settings
 
 RecordFactory = Callable[..., Record]
 START_TIMEOUT_S = 20.0

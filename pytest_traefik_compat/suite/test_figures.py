@@ -31,9 +31,16 @@ from typing import Any
 import pytest
 import requests
 
-from pytest_traefik_compat import budgets, engine, measure, probes, stats
+from pytest_traefik_compat import engine
 from pytest_traefik_compat.bases.images import ServiceBuild
-from pytest_traefik_compat.checks import (
+from pytest_traefik_compat.gateway import traefik
+from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
+from pytest_traefik_compat.measure import budgets, probes, stats
+from pytest_traefik_compat.measure import timing as measure
+from pytest_traefik_compat.plugin.session import CompatSession
+from pytest_traefik_compat.plugin.settings import Settings
+from pytest_traefik_compat.records import Record
+from pytest_traefik_compat.records.checks import (
     BUDGET,
     INPROCESS_START,
     MEMORY,
@@ -47,11 +54,6 @@ from pytest_traefik_compat.checks import (
     mode_series,
     part_series,
 )
-from pytest_traefik_compat.gateway import traefik
-from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
-from pytest_traefik_compat.records import Record
-from pytest_traefik_compat.session import CompatSession
-from pytest_traefik_compat.settings import Settings
 
 RecordFactory = Callable[..., Record]
 WARMUP_REQUESTS = 100

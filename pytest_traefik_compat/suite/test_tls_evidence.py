@@ -18,10 +18,17 @@ from dataclasses import dataclass
 
 import pytest
 
-from pytest_traefik_compat import pki_chains
 from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.bases.images import ServiceBuild
-from pytest_traefik_compat.checks import (
+from pytest_traefik_compat.gateway import overhead, traefik
+from pytest_traefik_compat.gateway import tlsprobe as tp
+from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
+from pytest_traefik_compat.pki import BAD_CLIENT_KINDS, LeafCertificate, SessionPKI, client_context
+from pytest_traefik_compat.pki import chains as pki_chains
+from pytest_traefik_compat.plugin.session import CompatSession
+from pytest_traefik_compat.plugin.settings import Settings
+from pytest_traefik_compat.records import Record
+from pytest_traefik_compat.records.checks import (
     CHAIN_INTERMEDIATE_ANCHOR,
     CHAIN_LEAF_ONLY,
     CHAIN_NAME,
@@ -42,13 +49,6 @@ from pytest_traefik_compat.checks import (
     TLS_SNI_HOST,
     UNKNOWN_SNI,
 )
-from pytest_traefik_compat.gateway import overhead, traefik
-from pytest_traefik_compat.gateway import tlsprobe as tp
-from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
-from pytest_traefik_compat.pki import BAD_CLIENT_KINDS, LeafCertificate, SessionPKI, client_context
-from pytest_traefik_compat.records import Record
-from pytest_traefik_compat.session import CompatSession
-from pytest_traefik_compat.settings import Settings
 
 RecordFactory = Callable[..., Record]
 OVERHEAD_REQUESTS = 200

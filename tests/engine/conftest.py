@@ -11,8 +11,9 @@ import pytest
 
 from pytest_traefik_compat import engine
 from pytest_traefik_compat.bases import BaseImage, BaseImages
+from pytest_traefik_compat.bases.catalogue import ImageSpec
 from pytest_traefik_compat.errors import CompatError
-from pytest_traefik_compat.settings import ImageSpec, default_cache_dir
+from pytest_traefik_compat.plugin.settings import default_cache_dir
 
 HERE = Path(__file__).parent
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from pytest_traefik_compat import engine
-from pytest_traefik_compat.session import sample_apps_dir
+from pytest_traefik_compat.plugin.session import sample_apps_dir
 from tests.helpers.bad_input_helpers import (
     RUN_ID_CONFTEST,
     Resource,

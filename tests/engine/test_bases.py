@@ -14,9 +14,8 @@ import pytest
 
 from pytest_traefik_compat import engine
 from pytest_traefik_compat.bases import BaseImages
-from pytest_traefik_compat.catalogue import VARIANTS, Variant
+from pytest_traefik_compat.bases.catalogue import VARIANTS, ImageSpec, Variant
 from pytest_traefik_compat.errors import BuildError, CompatError
-from pytest_traefik_compat.settings import ImageSpec
 
 
 def test_debian_slim_facts(base_images: BaseImages) -> None:
@@ -87,7 +86,7 @@ _CONCURRENT_BUILD = """
 import json, sys
 from pathlib import Path
 from pytest_traefik_compat.bases import BaseImages
-from pytest_traefik_compat.catalogue import Variant, Recipe
+from pytest_traefik_compat.bases.catalogue import Variant, Recipe
 from pytest_traefik_compat.engine import RunIdentity
 data = json.loads(sys.argv[1])
 recipe = Recipe(**{k: tuple(tuple(x) if isinstance(x, list) else x for x in v)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pytest_traefik_compat import engine
-from pytest_traefik_compat.session import sample_apps_dir
+from pytest_traefik_compat.plugin.session import sample_apps_dir
 
 USER_TEST = """
 import time, pytest
@@ -207,7 +207,7 @@ def test_stale_cached_images_are_pruned_current_ones_kept(tmp_path: Path) -> Non
         for t in image.tags
         if "base-" in t
     }
-    from pytest_traefik_compat.catalogue import VARIANTS
+    from pytest_traefik_compat.bases.catalogue import VARIANTS
 
     assert {v.local_tag for v in VARIANTS.values()} & current <= remaining
 

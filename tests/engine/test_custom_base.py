@@ -19,8 +19,8 @@ from cryptography.x509.oid import NameOID
 
 from pytest_traefik_compat import engine
 from pytest_traefik_compat.bases import BaseImages
+from pytest_traefik_compat.bases.catalogue import ImageSpec
 from pytest_traefik_compat.report import load_report
-from pytest_traefik_compat.settings import ImageSpec
 
 CORP = "acme/base:1"
 BARE = "acme/bare:1"

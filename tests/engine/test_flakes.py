@@ -97,7 +97,7 @@ def test_up(traefik_base, traefik_gateway):
 
 def test_gateway(traefik_base, traefik_build, traefik_gateway):
     import pathlib
-    from pytest_traefik_compat.session import sample_apps_dir
+    from pytest_traefik_compat.plugin.session import sample_apps_dir
     build = traefik_build(sample_apps_dir() / "service", traefik_base, ports=(8080,))
     gateway = traefik_gateway(traefik_base, [build])
     gateway.close()

@@ -10,7 +10,7 @@ import itertools
 
 import pytest
 
-from pytest_traefik_compat import measure
+from pytest_traefik_compat.measure import timing as measure
 
 pytest_plugins = ["pytester"]
 
@@ -32,7 +32,7 @@ def test_series_never_overlap_engine_work_on_another_worker(pytester: pytest.Pyt
         import os, time
         from pathlib import Path
         import pytest
-        from pytest_traefik_compat import measure
+        from pytest_traefik_compat.measure import timing as measure
 
         EVENTS = Path({str(events)!r})
 

@@ -16,11 +16,10 @@ import pytest
 
 from pytest_traefik_compat import engine
 from pytest_traefik_compat.bases import BaseImages
+from pytest_traefik_compat.bases.catalogue import VARIANTS, ImageSpec
 from pytest_traefik_compat.bases.registry import mirror_reference, parse_reference, pull
-from pytest_traefik_compat.catalogue import VARIANTS
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.report import load_report
-from pytest_traefik_compat.settings import ImageSpec
 from tests.helpers.registry_server import RegistryServer, auth_required_registry, free_port
 
 BASES = ("alpine", "debian-slim", "distroless")

@@ -30,7 +30,7 @@ from pytest_traefik_compat import engine
 from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
 from pytest_traefik_compat.pki import SessionPKI
-from pytest_traefik_compat.settings import default_cache_dir
+from pytest_traefik_compat.plugin.settings import default_cache_dir
 from tests.helpers.bad_input_helpers import RUN_ID_CONFTEST, labelled_resources
 from tests.helpers.secret_scan import Scanner, covering_images, point_of, stream_of
 from tests.helpers.stack_images import service_tag, traefik_tag

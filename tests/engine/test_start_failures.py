@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_traefik_compat.session import sample_apps_dir
+from pytest_traefik_compat.plugin.session import sample_apps_dir
 
 RUN_TIMEOUT_S = 600
 USER_TEST = """

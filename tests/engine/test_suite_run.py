@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from pytest_traefik_compat import measure
+from pytest_traefik_compat.measure import timing as measure
 from pytest_traefik_compat.report import load_report, merge_reports
 
 SUITE = ["--pyargs", "pytest_traefik_compat.suite", "-p", "no:cacheprovider"]

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_traefik_compat.session import SESSION_PLUGIN_NAME
+from pytest_traefik_compat.plugin.session import SESSION_PLUGIN_NAME
 
 
 @pytest.hookimpl(trylast=True)

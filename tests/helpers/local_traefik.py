@@ -284,8 +284,8 @@ def custom_chain(directory: Path, violation: str) -> CustomChain:
     """``pathlen``: root -> intermediate (pathLen 0) -> sub-CA -> leaf: one CA too many.
     ``name``: root -> intermediate permitting only DNS allowed.compat.test -> leaf with
     DNS evil.example. Both chains are complete and sent in full by the client (built by
-    ``pytest_traefik_compat.pki_chains``, which the suite uses on every base)."""
-    from pytest_traefik_compat.pki_chains import constraint_breaking_client
+    ``pytest_traefik_compat.pki.chains``, which the suite uses on every base)."""
+    from pytest_traefik_compat.pki.chains import constraint_breaking_client
 
     if violation not in ("pathlen", "name"):
         raise ValueError(violation)

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 
-from pytest_traefik_compat.checks import part_series
 from pytest_traefik_compat.records import Record
+from pytest_traefik_compat.records.checks import part_series
 
 DATA = Path(__file__).parent.parent / "unit" / "data" / "records-sample.json"
 BASES = ["alpine", "distroless"]

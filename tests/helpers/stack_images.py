@@ -11,7 +11,7 @@ from pathlib import Path
 from pytest_traefik_compat import gobuild
 from pytest_traefik_compat.bases import BaseImage, images
 from pytest_traefik_compat.gateway import traefik
-from pytest_traefik_compat.session import sample_apps_dir
+from pytest_traefik_compat.plugin.session import sample_apps_dir
 
 
 def service_tag(base: BaseImage, cache_dir: Path) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pytest_traefik_compat.bases.startcheck import GLIBC_LOADER, MUSL_LOADER
 from pytest_traefik_compat.gobuild.elf import ElfFacts
-from pytest_traefik_compat.startcheck import GLIBC_LOADER, MUSL_LOADER
 
 
 class FileSet:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_traefik_compat import measure
+from pytest_traefik_compat.measure import timing as measure
 
 pytest_plugins = ["pytester"]
 
@@ -17,7 +17,7 @@ def test_two_workers_never_hold_the_timing_lock_together(pytester: pytest.Pytest
         import os, time
         import pytest
         from pathlib import Path
-        from pytest_traefik_compat import measure
+        from pytest_traefik_compat.measure import timing as measure
 
         @pytest.mark.parametrize("index", range(4))
         def test_timing(index):

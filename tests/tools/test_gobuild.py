@@ -14,6 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from pytest_traefik_compat.bases.startcheck import (
+    GLIBC_LOADER,
+    MUSL_LOADER,
+    StartCategory,
+    predict_start,
+)
 from pytest_traefik_compat.errors import BuildError
 from pytest_traefik_compat.gobuild import (
     LINKAGES,
@@ -24,7 +30,6 @@ from pytest_traefik_compat.gobuild import (
     Linkage,
     require_go,
 )
-from pytest_traefik_compat.startcheck import GLIBC_LOADER, MUSL_LOADER, StartCategory, predict_start
 from tests.helpers.go_modules import MAIN_GO, neutral_go_env, write_module
 from tests.helpers.start_images import EXPECTED, IMAGES, FileSet
 

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from pytest_traefik_compat.catalogue import (
+from pytest_traefik_compat.bases.catalogue import (
     DEFAULT_VARIANTS,
     VARIANT_NAMES,
     VARIANTS,

@@ -10,7 +10,7 @@ import pytest
 
 from pytest_traefik_compat.engine import resolve
 from pytest_traefik_compat.errors import CompatError
-from pytest_traefik_compat.settings import parse_engine_host
+from pytest_traefik_compat.plugin.settings import parse_engine_host
 
 # the module, not the function ``engine.client`` that the package re-exports
 engine_client = importlib.import_module("pytest_traefik_compat.engine.client")

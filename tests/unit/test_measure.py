@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_traefik_compat import measure
-from pytest_traefik_compat.checks import START_PARTS
+from pytest_traefik_compat.measure import timing as measure
+from pytest_traefik_compat.records.checks import START_PARTS
 
 MS = 1_000_000
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_traefik_compat import probes
 from pytest_traefik_compat.bases.images import HealthCheck
-from pytest_traefik_compat.records import Record, percentile, summarize
-from pytest_traefik_compat.xdist import base_of
+from pytest_traefik_compat.measure import probes
+from pytest_traefik_compat.plugin.xdist import base_of
+from pytest_traefik_compat.records.record import Record, percentile, summarize
 
 
 def test_percentile_is_nearest_rank() -> None:

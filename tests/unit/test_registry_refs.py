@@ -16,7 +16,7 @@ from pytest_traefik_compat.bases.registry import (
     pull_error,
 )
 from pytest_traefik_compat.errors import CompatError
-from pytest_traefik_compat.settings import parse_mirror
+from pytest_traefik_compat.plugin.settings import parse_mirror
 
 
 @pytest.mark.parametrize(

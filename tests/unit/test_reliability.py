@@ -10,8 +10,8 @@ import time
 import types
 from typing import Any
 
-from pytest_traefik_compat import probes
 from pytest_traefik_compat.engine import cleanup
+from pytest_traefik_compat.measure import probes
 
 
 class HangingContainer:

@@ -20,7 +20,7 @@ import pytest
 
 from pytest_traefik_compat import report
 from pytest_traefik_compat.errors import CompatError
-from pytest_traefik_compat.records import SCHEMA_VERSION, Record
+from pytest_traefik_compat.records.record import SCHEMA_VERSION, Record
 from pytest_traefik_compat.report import figures
 from pytest_traefik_compat.report.cells import Index
 from tests.helpers.report_samples import (

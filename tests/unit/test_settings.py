@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_traefik_compat import settings as opts
-from pytest_traefik_compat.settings import ImageSpec
+from pytest_traefik_compat.bases.catalogue import ImageSpec
+from pytest_traefik_compat.plugin import settings as opts
 
 
 def test_variant_names_parse_in_order() -> None:

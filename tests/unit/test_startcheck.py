@@ -7,8 +7,7 @@ import dataclasses
 
 import pytest
 
-from pytest_traefik_compat.gobuild.elf import ElfFacts
-from pytest_traefik_compat.startcheck import (
+from pytest_traefik_compat.bases.startcheck import (
     GLIBC_LOADER,
     MUSL_LOADER,
     StartCategory,
@@ -17,6 +16,7 @@ from pytest_traefik_compat.startcheck import (
     glibc_version_of,
     predict_start,
 )
+from pytest_traefik_compat.gobuild.elf import ElfFacts
 from tests.helpers.start_images import ELF_BY_LINKAGE, EXPECTED, IMAGES, FileSet
 
 

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from pytest_traefik_compat import budgets, stats
+from pytest_traefik_compat.measure import budgets, stats
 from pytest_traefik_compat.records import Record
 
 

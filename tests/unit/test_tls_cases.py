@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from cryptography import x509
 
-from pytest_traefik_compat import checks, pki_chains, report
-from pytest_traefik_compat.checks import CASE_OUTCOME, TLS_EVIDENCE
+from pytest_traefik_compat import report
 from pytest_traefik_compat.gateway import tlsprobe as tp
 from pytest_traefik_compat.gateway import traefik as t
-from pytest_traefik_compat.records import Record
+from pytest_traefik_compat.pki import chains as pki_chains
+from pytest_traefik_compat.records import Record, checks
+from pytest_traefik_compat.records.checks import CASE_OUTCOME, TLS_EVIDENCE
 from pytest_traefik_compat.report import tables
 
 # ----------------------------------------------------- expectations on outcome classes

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pytest_traefik_compat.budgets import Verdict
+    from pytest_traefik_compat.measure.budgets import Verdict
 
 SCHEMA_VERSION = 1
 
@@ -51,7 +51,7 @@ class Record:
         return self
 
     def add_samples(self, name: str, values: Sequence[float], unit: str) -> Record:
-        """Keep the raw samples and add their figures (pytest_traefik_compat.stats):
+        """Keep the raw samples and add their figures (pytest_traefik_compat.measure.stats):
         min, median with its bootstrap 95% interval (ci_low, ci_high), max, cv, n, and
         p95 / p99 only where n supports them."""
         values = list(values)
@@ -66,7 +66,7 @@ class Record:
         pass when the median's 95% interval is within it, fail (AssertionError) when
         it is beyond, and otherwise inconclusive (a BudgetInconclusive warning, not a
         failure). The verdict is kept in ``details["budgets"]``."""
-        from pytest_traefik_compat import budgets
+        from pytest_traefik_compat.measure import budgets
 
         if name in self.samples:
             values: Any = self.samples[name]
@@ -129,7 +129,7 @@ def summarize(values: Sequence[float]) -> dict[str, float]:
     (stats.MIN_N_FOR). An interval needs 3 samples, a cv 2: absent below that."""
     if not values:
         return {}
-    from pytest_traefik_compat import stats
+    from pytest_traefik_compat.measure import stats
 
     summary = stats.describe(values)
     found: dict[str, float | None] = {

@@ -247,3 +247,22 @@ def variant(name: str) -> Variant:
         return VARIANTS[name]
     except KeyError:
         raise KeyError(f"unknown variant {name!r}; valid: {', '.join(VARIANT_NAMES)}") from None
+
+
+Source = Literal["local", "registry"]
+SOURCES: tuple[Source, ...] = ("local", "registry")
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """One base under test: a catalogue variant, or a user's ``name=image:ref``."""
+
+    name: str
+    reference: str | None = None  # set only for user-supplied images
+
+    @property
+    def is_custom(self) -> bool:
+        return self.reference is not None
+
+    def __str__(self) -> str:
+        return self.name if self.reference is None else f"{self.name}={self.reference}"

@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
-from pytest_traefik_compat.records import Record
-from pytest_traefik_compat.session import (
+from pytest_traefik_compat.plugin.session import (
     KEPT_OUTPUT,
     RECORDS_OUTPUT,
     RUN_ID_INPUT,
     CompatSession,
 )
+from pytest_traefik_compat.records import Record
 
 _PARAMS = re.compile(r"\[(?P<params>.*)\]$")
 

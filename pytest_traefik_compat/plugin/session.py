@@ -19,15 +19,17 @@ from typing import Any
 
 import pytest
 
-from pytest_traefik_compat import __version__, engine, gobuild, measure, report
+from pytest_traefik_compat import __version__, engine, gobuild, report
 from pytest_traefik_compat.bases import BaseImage, BaseImages, images
+from pytest_traefik_compat.bases.catalogue import ImageSpec
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.stack import Gateway, KeepPolicy
-from pytest_traefik_compat.markers import applicability, marker_problem
-from pytest_traefik_compat.progress import ProgressLines, is_xdist_worker
+from pytest_traefik_compat.measure import timing as measure
+from pytest_traefik_compat.plugin.markers import applicability, marker_problem
+from pytest_traefik_compat.plugin.progress import ProgressLines, is_xdist_worker
+from pytest_traefik_compat.plugin.settings import Settings
 from pytest_traefik_compat.records import Record
-from pytest_traefik_compat.settings import ImageSpec, Settings
 
 SESSION_PLUGIN_NAME = "traefik-compat-session"
 settings_key = pytest.StashKey[Settings]()

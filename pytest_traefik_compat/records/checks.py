@@ -37,7 +37,7 @@ STAT_P95: Final = "p95"
 STAT_P99: Final = "p99"
 STAT_MAX: Final = "max"
 # The median's bootstrap 95% interval, the coefficient of variation and the count
-# (pytest_traefik_compat.stats); every series gets these.
+# (pytest_traefik_compat.measure.stats); every series gets these.
 STAT_CI_LOW: Final = "ci_low"
 STAT_CI_HIGH: Final = "ci_high"
 STAT_CV: Final = "cv"

@@ -1,9 +1,11 @@
-"""pytest11 entry point: the option group, configuration and fixture wiring.
+"""The pytest glue: the pytest11 entry point (this module: the option group,
+configuration and fixture wiring), the run's session object, fixtures, markers,
+progress lines, the xdist hooks, the baseline gate and the run's settings.
 
-The engine lives in plain modules and subpackages (engine, bases, gobuild, gateway,
-probes, report);
-this module only turns options into a :class:`Settings` and registers the run's
-:class:`CompatSession`.
+The engine lives in the domain packages (engine, bases, gobuild, gateway, measure,
+records, report, pki); this package only turns options into a :class:`Settings`,
+registers the run's :class:`CompatSession` and hands fixtures out. No domain package
+may import it; it must not import the built-in suite.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from pytest_traefik_compat import settings as opts
-from pytest_traefik_compat.budgets import BUDGETS, parse_budgets
-from pytest_traefik_compat.catalogue import VARIANT_NAMES
-from pytest_traefik_compat.session import SESSION_PLUGIN_NAME, CompatSession, settings_key
+from pytest_traefik_compat.bases.catalogue import VARIANT_NAMES
+from pytest_traefik_compat.measure.budgets import BUDGETS, parse_budgets
+from pytest_traefik_compat.plugin import settings as opts
+from pytest_traefik_compat.plugin.session import SESSION_PLUGIN_NAME, CompatSession, settings_key
 
 # The fixtures module is a plugin of its own, registered with this one.
-pytest_plugins = ["pytest_traefik_compat.fixtures"]
+pytest_plugins = ["pytest_traefik_compat.plugin.fixtures"]
 
 BASE_FIXTURE = "traefik_base"
 
@@ -195,7 +197,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if resolved.suite:
         _add_builtin_suite(config)
     if resolved.baseline is not None and not hasattr(config, "workerinput"):
-        from pytest_traefik_compat.baseline import BASELINE_PLUGIN_NAME, BaselineHooks
+        from pytest_traefik_compat.plugin.baseline import BASELINE_PLUGIN_NAME, BaselineHooks
 
         config.pluginmanager.register(
             BaselineHooks(resolved.baseline, resolved.report_dir, compat.records),
@@ -203,7 +205,7 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     if config.pluginmanager.hasplugin("xdist"):
         # Imported only here: the module imports xdist, whose hooks exist only with it.
-        from pytest_traefik_compat.xdist import XdistHooks
+        from pytest_traefik_compat.plugin.xdist import XdistHooks
 
         config.pluginmanager.register(XdistHooks(compat), "traefik-compat-xdist")
 

@@ -13,8 +13,9 @@ from typing import Any, NoReturn
 
 import pytest
 
-from pytest_traefik_compat import gobuild, startcheck
-from pytest_traefik_compat.bases import BaseImage, images
+from pytest_traefik_compat import gobuild
+from pytest_traefik_compat.bases import BaseImage, images, startcheck
+from pytest_traefik_compat.bases.catalogue import ImageSpec
 from pytest_traefik_compat.bases.images import ServiceBuild
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.gateway import traefik
@@ -26,9 +27,9 @@ from pytest_traefik_compat.gateway.stack import (
     service_spec,
 )
 from pytest_traefik_compat.pki import SessionPKI
+from pytest_traefik_compat.plugin.session import CompatSession, base_param, get_session
+from pytest_traefik_compat.plugin.settings import Settings
 from pytest_traefik_compat.records import Record
-from pytest_traefik_compat.session import CompatSession, base_param, get_session
-from pytest_traefik_compat.settings import ImageSpec, Settings
 
 # Fixtures, plus the types they hand out (for annotations in users' tests).
 __all__ = [

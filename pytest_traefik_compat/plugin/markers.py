@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from pytest_traefik_compat import checks
 from pytest_traefik_compat.bases import BaseFacts
+from pytest_traefik_compat.records import checks
 
 # Facts a test can require with @pytest.mark.traefik_bases(requires=...).
 REQUIREMENTS: dict[str, Callable[[BaseFacts], bool]] = {

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from pytest_traefik_compat import stats
+from pytest_traefik_compat.measure import stats
 
 PASS: Final = "pass"
 FAIL: Final = "fail"

@@ -13,13 +13,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
-from pytest_traefik_compat.budgets import Budgets, parse_budgets
-from pytest_traefik_compat.catalogue import VARIANT_NAMES
-
-Source = Literal["local", "registry"]
-SOURCES: tuple[Source, ...] = ("local", "registry")
+from pytest_traefik_compat.bases.catalogue import SOURCES, VARIANT_NAMES, ImageSpec, Source
+from pytest_traefik_compat.measure.budgets import Budgets, parse_budgets
 
 SAMPLES_RANGE = (1, 200)
 HANDSHAKES_RANGE = (1, 10_000)
@@ -32,21 +28,6 @@ _REFERENCE = re.compile(
     r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._/-][a-z0-9]+)*"
     r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
 )
-
-
-@dataclass(frozen=True)
-class ImageSpec:
-    """One base under test: a catalogue variant, or a user's ``name=image:ref``."""
-
-    name: str
-    reference: str | None = None  # set only for user-supplied images
-
-    @property
-    def is_custom(self) -> bool:
-        return self.reference is not None
-
-    def __str__(self) -> str:
-        return self.name if self.reference is None else f"{self.name}={self.reference}"
 
 
 def _valid_list() -> str:
