@@ -47,7 +47,7 @@ def sample_apps_dir() -> Path:
     override = os.environ.get("PYTEST_TRAEFIK_SAMPLE_APPS")
     if override:
         return Path(override)
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # the package directory
     shipped = here / "sample_apps"
     if (shipped / "service" / "go.mod").is_file():
         return shipped
