@@ -14,7 +14,7 @@ compat: setup
 		--traefik-report-dir=$(REPORT_DIR) $(ARGS)
 
 test: setup
-	$(PYTEST) tests -ra $(ARGS)
+	$(PYTEST) tests -ra --durations=25 $(ARGS)
 
 test-unit: setup
 	$(PYTEST) tests/unit -ra $(ARGS)
