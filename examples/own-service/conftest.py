@@ -1,4 +1,4 @@
 """Nothing to configure: the plugin and its fixtures come from the pytest11 entry point.
 
-Override ``traefik_pki`` here to bring your own CA (see the README).
+Override ``traefik_pki`` here to bring your own CA (see docs/security.md).
 """
