@@ -1,13 +1,15 @@
 """What differs when the engine is Podman's Docker-compatible API service.
 
-Measured against Podman 4.3.1 (Debian) served by ``podman system service``:
+Each difference below makes a Docker-shaped call fail or mislead, so it is handled
+here (Podman 4.3.1 as Debian ships it, served by ``podman system service``; see also
+docs/engines.md):
 
-- rlimits: Podman's default rlimits are refused inside these sandboxes ("setrlimit
+- rlimits: Podman's default rlimits are refused in unprivileged sandboxes ("setrlimit
   RLIMIT_NOFILE: Operation not permitted"), and the failed start leaves the published
   port bound ("address already in use" on the next start). Containers get explicit
   ``nofile``/``nproc`` ulimits equal to the caller's own, nproc at most the service's
   own 32768 (:func:`run_options`).
-- runtime: crun refuses cgroups v1 hybrid mode here; the service must run with
+- runtime: crun refuses cgroups v1 hybrid mode; the service must run with
   ``podman --runtime runc system service``; the engine info names the runtime.
 - health checks: Podman runs them from systemd timers; without systemd the status
   stays ``starting`` forever. :func:`drive_health` runs the container's own check

@@ -1,5 +1,5 @@
 """Owns: building Go modules in three linkages into a cache, and reading the binaries' ELF facts.
-Must not import: pytest, docker/engine/stack, report (nor startcheck, which sits above it).
+Must not import: pytest, docker/engine, gateway, report (nor startcheck, which sits above it).
 
 The compatibility suite needs the same Go service as a static binary, as a
 glibc-linked binary and as a musl-linked binary. By concern:

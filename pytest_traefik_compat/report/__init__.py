@@ -1,5 +1,6 @@
 """Reports: the terminal summary, report.json / report.md / report.html, and shard merging.
-Must not import gobuild, engine, stack, docker or pytest: ``merge`` runs anywhere, no engine.
+Must not import gobuild, engine, gateway, bases, docker or pytest: ``merge`` runs anywhere,
+no engine.
 
 Pure Python: the session calls :func:`terminal_tables` and :func:`write_reports`;
 ``python -m pytest_traefik_compat merge`` calls :func:`merge_command`. Every table is
@@ -11,7 +12,7 @@ itself is described in :mod:`.document`; :mod:`.merge` joins CI shards.
 
 from __future__ import annotations
 
-# Not in __all__, as before the split (explicit re-exports, for callers that read them here).
+# Explicit re-exports, not in __all__: callers read these names from the package.
 from pytest_traefik_compat.records.checks import CHECK_ORDER as CHECK_ORDER
 from pytest_traefik_compat.records.checks import HEALTHCHECK_STYLES as HEALTHCHECK_STYLES
 from pytest_traefik_compat.records.checks import LINKAGE_ORDER as LINKAGE_ORDER

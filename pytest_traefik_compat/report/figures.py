@@ -1,4 +1,4 @@
-"""Issue 13's figures for the report: medians with their intervals, the start decomposed,
+"""The figures of the report: medians with their intervals, the start decomposed,
 in-process start per mode, Traefik's own figures, budgets, and one sentence per figure
 comparing bases ("alpine vs distroless: no measurable difference (p=0.41, n=8 each)").
 
@@ -96,8 +96,9 @@ def base_sentences(records_by_base: dict[str, Record | None], series: str, what:
 
 
 def common_control(startup: dict[str, Record | None]) -> bool:
-    """Every base with a startup record has the same drift control image (older reports
-    and runs whose control could not be built have none)."""
+    """Every base with a startup record has the same drift control image (a report
+    may have none: a run whose control could not be built, or a plugin version without
+    one)."""
     images = {r.value(STARTUP_LATENCY.control_image) for r in startup.values() if r is not None}
     return len(images) == 1 and None not in images
 

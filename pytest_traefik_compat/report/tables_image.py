@@ -229,7 +229,7 @@ def _healthchecks(index: Index) -> Table:
 
 
 def _healthy_after(record: Record | None) -> str:
-    """Older reports kept it in seconds, newer ones in ms: read the figure's unit."""
+    """Formatted by the figure's own unit: a report may carry it in s or in ms."""
     figure = record.figures.get(HEALTHCHECK.healthy_after) if record else None
     if figure is None:
         return MISSING
