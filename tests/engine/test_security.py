@@ -28,7 +28,8 @@ from cryptography import x509
 
 from pytest_traefik_compat import engine
 from pytest_traefik_compat.bases import BaseImage
-from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
+from pytest_traefik_compat.gateway.services import ServiceSpec
+from pytest_traefik_compat.gateway.stack import Gateway
 from pytest_traefik_compat.pki import SessionPKI
 from pytest_traefik_compat.plugin.settings import default_cache_dir
 from tests.helpers.bad_input_helpers import RUN_ID_CONFTEST, labelled_resources
