@@ -28,8 +28,7 @@ from cryptography import x509
 
 from pytest_traefik_compat import engine
 from pytest_traefik_compat.bases import BaseImage
-from pytest_traefik_compat.gateway.services import ServiceSpec
-from pytest_traefik_compat.gateway.stack import Gateway
+from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
 from pytest_traefik_compat.pki import SessionPKI
 from pytest_traefik_compat.plugin.settings import default_cache_dir
 from tests.helpers.bad_input_helpers import RUN_ID_CONFTEST, labelled_resources
@@ -284,7 +283,7 @@ def test_every_container_is_non_root_without_capabilities_or_socket(suite_run: S
     kinds = sorted(r["labels"].get(engine.LABEL_KIND, "?") for r in records)
     assert kinds.count("traefik") >= len(BASES) and kinds.count("app") >= len(BASES), kinds
     # As root the run hands Traefik's key to uid 65532; without root Traefik runs as
-    # the caller (README, "Nothing leaks, nothing gets in"), which this test cannot be.
+    # the caller (docs/security.md, "Containers are locked down"), which this test cannot be.
     allowed_users = {"65532:65532"} if os.geteuid() == 0 else {f"{os.geteuid()}:{os.getegid()}"}
     problems: list[str] = []
     for record in records:
