@@ -20,7 +20,8 @@ from pytest_traefik_compat.bases.catalogue import VARIANTS, ImageSpec
 from pytest_traefik_compat.bases.registry import mirror_reference, parse_reference, pull
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.report import load_report
-from tests.helpers.registry_server import RegistryServer, auth_required_registry, free_port
+from tests.helpers.loopback import free_port
+from tests.helpers.registry_server import RegistryServer, auth_required_registry
 
 BASES = ("alpine", "debian-slim", "distroless")
 ERROR_BOUND_S = 60.0

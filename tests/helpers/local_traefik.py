@@ -21,24 +21,21 @@ from typing import Any
 import pytest
 
 from pytest_traefik_compat.errors import CompatError
-from pytest_traefik_compat.gateway import traefik as t
+from pytest_traefik_compat.gateway.binary import traefik_binary_path
+from pytest_traefik_compat.gateway.logs import config_errors
+from pytest_traefik_compat.gateway.render import to_yaml
 from pytest_traefik_compat.pki import CertificateAuthority, LeafCertificate, SessionPKI
+from tests.helpers.loopback import QuietHandler, free_port, serve_http
 
 
 def binary_or_skip() -> Path:
     try:
-        return t.traefik_binary_path()
+        return traefik_binary_path()
     except CompatError as exc:
         pytest.skip(str(exc))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class _EchoHeaders(http.server.BaseHTTPRequestHandler):
+class _EchoHeaders(QuietHandler):
     """200 with a JSON body of the request's headers (what the backend received)."""
 
     protocol_version = "HTTP/1.1"
@@ -47,39 +44,23 @@ class _EchoHeaders(http.server.BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
-        body = json.dumps({"path": self.path, "headers": dict(self.headers.items())}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
+        self.send_body(
+            json.dumps({"path": self.path, "headers": dict(self.headers.items())}).encode()
+        )
 
 
-class _Hang(http.server.BaseHTTPRequestHandler):
+class _Hang(QuietHandler):
     """Reads the request and never answers (bounded: gives up after 30 s)."""
 
     def do_GET(self) -> None:
         time.sleep(30)
 
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
 
 @contextmanager
 def http_backend(handler: type[http.server.BaseHTTPRequestHandler] = _EchoHeaders) -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    """A backend URL (``http://127.0.0.1:<port>``) served by ``handler``."""
+    with serve_http(handler) as address:
+        yield f"http://{address}"
 
 
 echo_backend = http_backend
@@ -200,9 +181,9 @@ def run_traefik(
     websecure, admin = free_port(), free_port()
     dynamic_dir = tmp_path / "dynamic"
     dynamic_dir.mkdir(parents=True, exist_ok=True)
-    (dynamic_dir / "dynamic.yml").write_text(t.to_yaml(dynamic))
+    (dynamic_dir / "dynamic.yml").write_text(to_yaml(dynamic))
     static_path = tmp_path / "traefik.yml"
-    static_path.write_text(t.to_yaml(static_config(websecure, admin, dynamic_dir)))
+    static_path.write_text(to_yaml(static_config(websecure, admin, dynamic_dir)))
     log_path = tmp_path / "traefik.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
@@ -217,7 +198,7 @@ def run_traefik(
         while True:
             assert proc.poll() is None, gateway.log()
             if not allow_errors:
-                errors = t.config_errors(gateway.log())
+                errors = config_errors(gateway.log())
                 assert not errors, errors
             with suppress(OSError, ValueError):
                 # A router Traefik splits per entry point is listed as

@@ -6,11 +6,8 @@ or the engine pulls from it is tracked and removed by :meth:`RegistryServer.clos
 from __future__ import annotations
 
 import contextlib
-import http.server
 import shutil
-import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,14 +16,9 @@ import docker.errors
 import requests
 
 from pytest_traefik_compat import engine
+from tests.helpers.loopback import QuietHandler, free_port, serve_http
 
 START_TIMEOUT_S = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class RegistryServer:
@@ -114,7 +106,7 @@ class RegistryServer:
         shutil.rmtree(self.workdir / "storage", ignore_errors=True)
 
 
-class _Unauthorized(http.server.BaseHTTPRequestHandler):
+class _Unauthorized(QuietHandler):
     def do_GET(self) -> None:
         self.send_response(401)
         self.send_header("WWW-Authenticate", 'Basic realm="compat-test"')
@@ -124,19 +116,9 @@ class _Unauthorized(http.server.BaseHTTPRequestHandler):
 
     do_HEAD = do_GET
 
-    def log_message(self, *_: object) -> None:
-        return None
-
 
 @contextlib.contextmanager
 def auth_required_registry() -> Iterator[str]:
     """A registry stand-in on 127.0.0.1 that wants credentials for everything."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Unauthorized)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_http(_Unauthorized) as address:
+        yield address

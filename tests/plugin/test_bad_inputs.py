@@ -12,9 +12,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from pytest_traefik_compat.errors import BuildError
 from pytest_traefik_compat.records import Record
 from pytest_traefik_compat.report import write_reports
 from tests.helpers.bad_input_helpers import assert_one_clear_line, output_of
+from tests.helpers.loopback import serve_http
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestAssertRewriteWarning")
 
@@ -177,15 +177,8 @@ class _OldEngine(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def old_engine() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _OldEngine)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
-    thread.start()
-    try:
-        yield f"tcp://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_http(_OldEngine) as address:
+        yield f"tcp://{address}"
 
 
 def test_engine_too_old_is_one_line_at_start(

@@ -3,12 +3,10 @@ version, and the rendered config enforcing TLS 1.3, mTLS and SNI for real."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import socket
 import ssl
 import subprocess
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -18,13 +16,18 @@ from typing import Any
 import pytest
 
 from pytest_traefik_compat.gateway import traefik as t
+from pytest_traefik_compat.gateway.binary import traefik_version
+from pytest_traefik_compat.gateway.logs import config_errors
+from pytest_traefik_compat.gateway.render import write_config_files
+from pytest_traefik_compat.gateway.wait import router_problems
 from pytest_traefik_compat.pki import CertificateAuthority
-from tests.helpers.local_traefik import binary_or_skip, free_port
+from tests.helpers.local_traefik import binary_or_skip, http_backend
+from tests.helpers.loopback import QuietHandler, free_port
 
 
 def test_installed_binary_is_traefik_3_7() -> None:
     binary = binary_or_skip()
-    assert t.traefik_version(binary).startswith("3.7.")
+    assert traefik_version(binary).startswith("3.7.")
 
 
 # ----------------------------------------------------- real binary, 127.0.0.1
@@ -45,30 +48,15 @@ def _pki(directory: Path) -> None:
     client.key.rename(directory / "client.key")
 
 
-class _Healthz(http.server.BaseHTTPRequestHandler):
+class _Healthz(QuietHandler):
     def do_GET(self) -> None:
-        body = b'{"status":"ok"}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
+        self.send_body(b'{"status":"ok"}')
 
 
 @pytest.fixture
 def backend_url() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Healthz)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with http_backend(_Healthz) as url:
+        yield url
 
 
 def _client_context(certs: Path, *, with_cert: bool = True) -> ssl.SSLContext:
@@ -107,7 +95,7 @@ def test_real_traefik_enforces_tls13_mtls_and_sni(tmp_path: Path, backend_url: s
         websecure_address=f"127.0.0.1:{websecure}",
         admin_address=f"127.0.0.1:{admin}",
     )
-    files = t.write_config_files(config, tmp_path)
+    files = write_config_files(config, tmp_path)
     log_path = tmp_path / "traefik.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
@@ -126,13 +114,13 @@ def test_real_traefik_enforces_tls13_mtls_and_sni(tmp_path: Path, backend_url: s
                 url = f"http://127.0.0.1:{admin}/api/http/routers/{router}"
                 with urllib.request.urlopen(url, timeout=1) as resp:
                     payload = json.load(resp)
-                if not t.router_problems(payload):
+                if not router_problems(payload):
                     break
             except OSError:
                 pass
             time.sleep(0.05)
         assert payload.get("status") == "enabled", (payload, log_path.read_text())
-        assert t.config_errors(log_path.read_text()) == []
+        assert config_errors(log_path.read_text()) == []
 
         assert _get(websecure, _client_context(certs), t.APP_HOST) == ("TLSv1.3", "HTTP/1.1 200 OK")
 

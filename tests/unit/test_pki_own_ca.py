@@ -2,48 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.pki import CertificateAuthority, SessionPKI
-
-
-def _team_ca(directory: Path, *, ca: bool = True) -> tuple[Path, Path, x509.Certificate]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "team root")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = directory / "team-ca.pem", directory / "team-ca-key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_file, key_file, cert
+from tests.helpers.team_ca import team_ca_files
 
 
 def test_session_pki_from_team_ca_files(tmp_path: Path) -> None:
-    cert_file, key_file, team_cert = _team_ca(tmp_path)
+    cert_file, key_file, team_cert = team_ca_files(tmp_path)
     root = CertificateAuthority.from_files(cert_file, key_file)
     with SessionPKI(tmp_path / "pki", root=root) as pki:
         assert pki.root.cert == team_cert
@@ -55,16 +24,16 @@ def test_session_pki_from_team_ca_files(tmp_path: Path) -> None:
 
 
 def test_key_of_another_ca_is_refused(tmp_path: Path) -> None:
-    cert_file, _, _ = _team_ca(tmp_path)
+    cert_file, _, _ = team_ca_files(tmp_path)
     other = tmp_path / "other"
     other.mkdir()
-    _, other_key, _ = _team_ca(other)
+    _, other_key, _ = team_ca_files(other)
     with pytest.raises(CompatError, match="does not belong to the CA certificate"):
         CertificateAuthority.from_files(cert_file, other_key)
 
 
 def test_non_ca_certificate_is_refused(tmp_path: Path) -> None:
-    cert_file, key_file, _ = _team_ca(tmp_path, ca=False)
+    cert_file, key_file, _ = team_ca_files(tmp_path, ca=False)
     with pytest.raises(CompatError, match="is not a CA"):
         CertificateAuthority.from_files(cert_file, key_file)
 
