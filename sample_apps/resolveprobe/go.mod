@@ -1,0 +1,3 @@
+module example.com/compat/resolveprobe
+
+go 1.23.0
