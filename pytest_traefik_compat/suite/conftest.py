@@ -1,4 +1,5 @@
-"""Fixtures of the built-in suite: the sample service on each base, one stack per base."""
+"""Fixtures of the built-in suite (the sample service on each base, one stack per base)
+and the order its checks run in."""
 
 from __future__ import annotations
 
@@ -18,6 +19,56 @@ from pytest_traefik_compat.records.checks import PLUGIN_VALUE, STATIC
 
 HEALTH_INTERVAL = "1s"
 PLUGIN_MODULE = "github.com/compat/headerplugin"
+HERE = Path(__file__).resolve().parent
+
+# The order the suite's tests run in on each base (pytest then groups the items by
+# base); a topic's tests need not be adjacent. The behaviour checks come first, the
+# figures after them (Traefik's memory is read after the traffic of the checks
+# before it), the budgets after the records they judge, then the TLS timing and the
+# second gateway's routes.
+RUN_ORDER: tuple[str, ...] = (
+    "test_image_facts",
+    "test_start_matrix",
+    "test_tls",
+    "test_mtls",
+    "test_client_identity",
+    "test_grpc",
+    "test_health_metrics",
+    "test_healthcheck",
+    "test_alignment",
+    "test_runtime_facts",
+    "test_traefik_plugin",
+    "test_go_plugin",
+    "test_startup_latency",
+    "test_inprocess_start",
+    "test_memory",
+    "test_traefik_figures",
+    "test_budget",
+    "test_tls_evidence_refusals",
+    "test_tls_evidence_handshakes",
+    "test_gateway_overhead",
+    "test_tls_evidence_forwarded",
+    "test_tls_evidence_sni_host",
+    "test_tls_evidence_chains",
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the suite's items in RUN_ORDER; items from elsewhere keep their places.
+
+    A stable sort, so the parameters of one test keep their order. It runs before
+    other plugins reorder (pytest's grouping by base, --random-order, a user's -p
+    plugin), so theirs has the last word.
+    """
+    rank = {name: index for index, name in enumerate(RUN_ORDER)}
+    slots = [index for index, item in enumerate(items) if item.path.parent.resolve() == HERE]
+    ordered = sorted(
+        (items[index] for index in slots),
+        key=lambda item: rank.get(getattr(item, "originalname", item.name), len(rank)),
+    )
+    for index, item in zip(slots, ordered, strict=True):
+        items[index] = item
 
 
 @pytest.fixture(scope="session")
