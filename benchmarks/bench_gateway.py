@@ -15,8 +15,8 @@ from pytest_traefik_compat import engine, gobuild
 from pytest_traefik_compat.bases import BaseImages, images
 from pytest_traefik_compat.bases.catalogue import ImageSpec
 from pytest_traefik_compat.gateway import traefik
-from pytest_traefik_compat.gateway.clients import probe_tls
 from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
+from pytest_traefik_compat.gateway.tlsprobe import probe_tls
 from pytest_traefik_compat.pki import SessionPKI
 from pytest_traefik_compat.plugin.session import sample_apps_dir
 from pytest_traefik_compat.plugin.settings import default_cache_dir

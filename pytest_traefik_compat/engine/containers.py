@@ -7,8 +7,10 @@ container's state. Nothing is pulled: an image must exist before a container is 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -197,3 +199,53 @@ def remove(container: Any) -> None:
     if container is not None:
         with suppress(docker.errors.DockerException):
             container.remove(force=True, v=True)
+
+
+@dataclass
+class ExecResult:
+    """One command run in a container: exit code (None if it never finished) and output."""
+
+    command: list[str]
+    exit_code: int | None
+    output: str
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+def exec_in(
+    container: Any, command: Sequence[str], *, timeout_s: float = 10, keep: int | None = 500
+) -> ExecResult:
+    """Run a command in a running container; a missing program is a result, not a crash.
+
+    Bounded: the Engine API has no exec timeout, so the call runs in a daemon thread
+    and a command still running after ``timeout_s`` is reported as timed out (it dies
+    with its container).
+
+    Args:
+        keep: characters of output kept, from the end; None keeps all of it (a program
+            printing one long JSON line).
+    """
+    outcome: list[ExecResult] = []
+
+    def run() -> None:
+        try:
+            result = container.exec_run(list(command), demux=False, user="")
+        except docker.errors.APIError as error:
+            outcome.append(
+                ExecResult(list(command), None, "", str(error.explanation or error)[:300])
+            )
+            return
+        output = (result.output or b"").decode("utf-8", "replace")
+        outcome.append(
+            ExecResult(list(command), result.exit_code, output if keep is None else output[-keep:])
+        )
+
+    worker = threading.Thread(target=run, name="traefik-compat-exec", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if not outcome:
+        return ExecResult(list(command), None, "", f"timed out after {timeout_s:g} s")
+    return outcome[0]

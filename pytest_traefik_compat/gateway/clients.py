@@ -8,13 +8,11 @@ for a remote one: ``engine.engine_host()``) while presenting the public host nam
 
 from __future__ import annotations
 
-import socket
 import ssl
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import grpc
 import requests
@@ -22,130 +20,14 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from requests.adapters import HTTPAdapter
 
 from pytest_traefik_compat import engine
+
+# Temporary: re-exports for call sites being moved to gateway.tlsprobe; remove.
+from pytest_traefik_compat.gateway.tlsprobe import TlsProbe as TlsProbe
+from pytest_traefik_compat.gateway.tlsprobe import probe_tls as probe_tls
 from pytest_traefik_compat.grpc_stubs.demo.v1 import demo_pb2, demo_pb2_grpc
 
 LOOPBACK = "127.0.0.1"
 DEFAULT_TIMEOUT_S = 5.0
-
-
-@dataclass
-class TlsProbe:
-    """What one connection negotiated, and whether the server let it in."""
-
-    sni: str | None
-    accepted: bool = False
-    version: str | None = None
-    cipher: str | None = None
-    alpn: str | None = None
-    peer_subject: str | None = None
-    peer_issuer: str | None = None
-    status: int | None = None
-    error: str | None = None
-    stage: str = ""  # "connect", "handshake", "read" or "ok"
-    seconds: float = 0.0
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-
-
-def _name(cert: dict[str, Any], key: str) -> str:
-    parts = [f"{k}={v}" for rdn in cert.get(key, ()) for (k, v) in rdn]
-    return ",".join(parts)
-
-
-def probe_tls(
-    port: int,
-    context: ssl.SSLContext,
-    *,
-    sni: str | None,
-    path: str = "/healthz",
-    host_header: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT_S,
-    host: str | None = None,
-) -> TlsProbe:
-    """Handshake, send one HTTP/1.1 request, read the answer.
-
-    Under TLS 1.3 a server that rejects the client certificate does so after the
-    handshake, so acceptance is only known once the response (or an alert) is read.
-    """
-    result = TlsProbe(sni=sni)
-    host = host or engine.engine_host()
-    started = time.perf_counter()
-    try:
-        raw = socket.create_connection((host, port), timeout=timeout)
-    except OSError as error:
-        result.error, result.stage = f"connect: {error}", "connect"
-        return result
-    try:
-        try:
-            tls = context.wrap_socket(raw, server_hostname=sni)
-        except (ssl.SSLError, OSError) as error:
-            result.error, result.stage = f"handshake: {error}", "handshake"
-            return result
-        with tls:
-            result.version = tls.version()
-            cipher = tls.cipher()
-            result.cipher = cipher[0] if cipher else None
-            result.alpn = tls.selected_alpn_protocol()
-            peer = tls.getpeercert()
-            if peer:
-                result.peer_subject = _name(peer, "subject")
-                result.peer_issuer = _name(peer, "issuer")
-            request = (
-                f"GET {path} HTTP/1.1\r\nHost: {host_header or sni or host}\r\n"
-                "Connection: close\r\nUser-Agent: pytest-traefik-compat\r\n\r\n"
-            )
-            try:
-                tls.sendall(request.encode())
-                data = _read_all(tls, timeout)
-            except (ssl.SSLError, OSError) as error:
-                result.error, result.stage = f"read: {error}", "read"
-                return result
-            if not data:
-                result.error, result.stage = "read: connection closed without a response", "read"
-                return result
-            parse_http_into(data, result)
-            result.accepted, result.stage = True, "ok"
-            return result
-    finally:
-        result.seconds = time.perf_counter() - started
-        with suppress(OSError):
-            raw.close()
-
-
-def _read_all(tls: ssl.SSLSocket, timeout: float, limit: int = 1 << 20) -> bytes:
-    deadline = time.monotonic() + timeout
-    chunks: list[bytes] = []
-    size = 0
-    while time.monotonic() < deadline and size < limit:
-        try:
-            chunk = tls.recv(65536)
-        except ssl.SSLZeroReturnError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
-
-
-class HttpAnswer(Protocol):
-    """What a raw HTTP/1.1 answer is parsed into (a TlsProbe, a tlsprobe Outcome)."""
-
-    status: int | None
-    headers: dict[str, str]
-    body: bytes
-
-
-def parse_http_into(data: bytes, result: HttpAnswer) -> None:
-    """Status line, headers (lower-cased names) and body of a raw HTTP/1.1 answer."""
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    with suppress(IndexError, ValueError):
-        result.status = int(lines[0].split()[1])
-    for line in lines[1:]:
-        key, _, value = line.partition(":")
-        result.headers[key.strip().lower()] = value.strip()
-    result.body = body
 
 
 class _SniAdapter(HTTPAdapter):

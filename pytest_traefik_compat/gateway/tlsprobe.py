@@ -1,7 +1,8 @@
-"""TLS probes that say *why*: the alert the server sent, the stage, the handshake alone.
+"""The raw TLS probe: one connection, one GET, and *why* it ended as it did (the alert
+the server sent, the stage), with the handshake timed alone.
 
-``probe_tls`` (clients.py) answers "did a request get through"; this module answers
-what a refusal was. Every outcome gets one class:
+:func:`probe_tls` answers "did a request get through" and what a refusal was. Every
+outcome gets one class:
 
 - ``alert:<description>``: the server sent a TLS alert (``certificate_required``,
   ``unknown_ca``, ``bad_certificate``, ``certificate_expired``,
@@ -17,7 +18,7 @@ what a refusal was. Every outcome gets one class:
 A check that expects a refusal asserts the specific ``alert:`` class; the classes of
 the third and fourth kinds are findings that fail it (:func:`is_evidence`).
 
-Timing: :func:`timed_handshake` times ``do_handshake`` alone (TCP connect before it,
+Timing: :func:`probe_tls` times ``do_handshake`` alone (TCP connect before it,
 the request after it, neither counted) and records ``session_reused``; a series of
 full handshakes offers no session, and ``session_reused`` false proves each was full.
 Under TLS 1.3 the client finishes its handshake before the server has checked the
@@ -33,22 +34,12 @@ import ssl
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from pytest_traefik_compat.gateway.clients import parse_http_into
-from pytest_traefik_compat.records.checks import RECORDED
+from pytest_traefik_compat import engine
 
 LOOPBACK = "127.0.0.1"
-
-
-def _engine_host() -> str:
-    """Where the engine's published ports are reached (127.0.0.1 for a local engine)."""
-    from pytest_traefik_compat import engine
-
-    return engine.engine_host()
-
-
 DEFAULT_TIMEOUT_S = 5.0
 
 # Outcome classes that are not alerts or HTTP statuses.
@@ -124,6 +115,9 @@ def is_alert(outcome: str) -> bool:
 
 # An expectation matching any TLS alert ("http:421|alert:*": a 421, or refused).
 ANY_ALERT = f"{ALERT_PREFIX}*"
+# An expectation that records the outcome without asserting it (any evidence will do);
+# the same word as the record vocabulary's RECORDED, which the report reads.
+RECORDED = "recorded"
 
 
 def matches(outcome: str, expected: str) -> bool:
@@ -135,11 +129,10 @@ def matches(outcome: str, expected: str) -> bool:
     return False
 
 
-def refused(outcome: Outcome) -> bool:
-    """Refused by the TLS layer: the server sent an alert. Replaces the old rule
-    (refused = not accepted), which counted a timeout, a reset or our own client's
-    verification failure as a refusal. An HTTP status after the handshake, even 421,
-    means the TLS layer let the client in."""
+def refused(outcome: TlsProbe) -> bool:
+    """Refused by the TLS layer: the server sent an alert. Not "not accepted": a
+    timeout, a reset or our own client's verification failure is no refusal. An HTTP
+    status after the handshake, even 421, means the TLS layer let the client in."""
     return is_alert(outcome.outcome)
 
 
@@ -153,21 +146,30 @@ def is_evidence(outcome: str) -> bool:
 
 
 @dataclass
-class Outcome:
-    """One connection: where it ended, the class, and what was negotiated on the way."""
+class TlsProbe:
+    """One connection: where it ended, its class, what was negotiated on the way, and
+    the server's answer.
+
+    ``peer_subject`` and ``peer_issuer`` are spelled as :meth:`ssl.SSLSocket.getpeercert`
+    names them (``commonName=...``, set only when the context verified the server);
+    :attr:`peer_dn` is the subject in RFC 4514 (``CN=...``), as a case's record holds it.
+    """
 
     sni: str | None
     outcome: str = ""
-    stage: str = ""
+    stage: str = ""  # "connect", "handshake", "read" or "ok"
     error: str | None = None
     status: int | None = None
     version: str | None = None
     cipher: str | None = None
+    alpn: str | None = None
     peer_subject: str | None = None
+    peer_issuer: str | None = None
+    peer_dn: str | None = None
     peer_serial: str | None = None
     session_reused: bool | None = None
     handshake_s: float | None = None
-    total_s: float = 0.0
+    seconds: float = 0.0  # connect to the answer read (or to the failure)
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     session: ssl.SSLSession | None = field(default=None, repr=False)
@@ -177,21 +179,65 @@ class Outcome:
         return self.stage == STAGE_OK
 
     def as_dict(self) -> dict[str, Any]:
-        # Not asdict(): it deep-copies every field, and an SSLSession cannot be copied.
-        skip = ("session", "body", "headers")
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+        """The record of one case (the keys the TLS evidence has always written)."""
+        return {
+            "sni": self.sni,
+            "outcome": self.outcome,
+            "stage": self.stage,
+            "error": self.error,
+            "status": self.status,
+            "version": self.version,
+            "cipher": self.cipher,
+            "peer_subject": self.peer_dn,
+            "peer_serial": self.peer_serial,
+            "session_reused": self.session_reused,
+            "handshake_s": self.handshake_s,
+            "total_s": self.seconds,
+        }
 
 
-def _peer_name(der: bytes | None) -> tuple[str | None, str | None]:
+def _openssl_name(cert: dict[str, Any], key: str) -> str | None:
+    parts = [f"{k}={v}" for rdn in cert.get(key, ()) for (k, v) in rdn]
+    return ",".join(parts) or None
+
+
+def _peer(tls: ssl.SSLSocket, result: TlsProbe) -> None:
+    """The served certificate's names: getpeercert's (verified contexts only) and RFC 4514."""
+    peer = tls.getpeercert()
+    if peer:
+        result.peer_subject = _openssl_name(peer, "subject")
+        result.peer_issuer = _openssl_name(peer, "issuer")
+    der = tls.getpeercert(binary_form=True)
     if not der:
-        return None, None
+        return
     try:
         from cryptography import x509
 
         cert = x509.load_der_x509_certificate(der)
     except Exception:  # any parse problem leaves the fields empty
-        return None, None
-    return cert.subject.rfc4514_string(), format(cert.serial_number, "x")
+        return
+    result.peer_dn = cert.subject.rfc4514_string()
+    result.peer_serial = format(cert.serial_number, "x")
+
+
+class HttpAnswer(Protocol):
+    """What a raw HTTP/1.1 answer is parsed into."""
+
+    status: int | None
+    headers: dict[str, str]
+    body: bytes
+
+
+def parse_http_into(data: bytes, result: HttpAnswer) -> None:
+    """Status line, headers (lower-cased names) and body of a raw HTTP/1.1 answer."""
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    with suppress(IndexError, ValueError):
+        result.status = int(lines[0].split()[1])
+    for line in lines[1:]:
+        key, _, value = line.partition(":")
+        result.headers[key.strip().lower()] = value.strip()
+    result.body = body
 
 
 def _read_response(tls: ssl.SSLSocket, deadline: float, limit: int = 1 << 20) -> bytes:
@@ -216,7 +262,7 @@ def _read_response(tls: ssl.SSLSocket, deadline: float, limit: int = 1 << 20) ->
     return data
 
 
-def timed_handshake(
+def probe_tls(
     port: int,
     context: ssl.SSLContext,
     *,
@@ -226,15 +272,17 @@ def timed_handshake(
     session: ssl.SSLSession | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
     host: str | None = None,
-) -> Outcome:
+) -> TlsProbe:
     """Connect, handshake (timed alone), send one GET, read the answer, classify.
 
-    ``session`` offers a saved session (a TLS 1.3 ticket) for resumption; the
-    returned ``.session`` is the one to offer next time (read after the response,
-    since TLS 1.3 tickets arrive after the handshake).
+    Under TLS 1.3 a server that rejects the client certificate does so after the
+    handshake, so acceptance is only known once the response (or an alert) is read.
+    ``session`` offers a saved session (a TLS 1.3 ticket) for resumption; the returned
+    ``.session`` is the one to offer next time (read after the response, since TLS 1.3
+    tickets arrive after the handshake).
     """
-    result = Outcome(sni=sni)
-    host = host or _engine_host()
+    result = TlsProbe(sni=sni)
+    host = host or engine.engine_host()
     started = time.perf_counter()
     deadline = time.monotonic() + timeout
     try:
@@ -242,7 +290,7 @@ def timed_handshake(
     except OSError as error:
         result.stage, result.error = STAGE_CONNECT, f"connect: {error}"
         result.outcome = classify_error(error)
-        result.total_s = time.perf_counter() - started
+        result.seconds = time.perf_counter() - started
         return result
     try:
         tls = context.wrap_socket(
@@ -259,8 +307,9 @@ def timed_handshake(
         result.version = tls.version()
         cipher = tls.cipher()
         result.cipher = cipher[0] if cipher else None
+        result.alpn = tls.selected_alpn_protocol()
         result.session_reused = tls.session_reused
-        result.peer_subject, result.peer_serial = _peer_name(tls.getpeercert(binary_form=True))
+        _peer(tls, result)
         request = (
             f"GET {path} HTTP/1.1\r\nHost: {host_header or sni or host}\r\n"
             "Connection: close\r\nUser-Agent: pytest-traefik-compat\r\n\r\n"
@@ -284,9 +333,14 @@ def timed_handshake(
             tls.close()
         return result
     finally:
-        result.total_s = time.perf_counter() - started
+        result.seconds = time.perf_counter() - started
         with suppress(OSError):
             raw.close()
+
+
+# Temporary: the names the suite still calls the probe and its result by; remove.
+Outcome = TlsProbe
+timed_handshake = probe_tls
 
 
 # ---------------------------------------------------------------- series
@@ -300,8 +354,12 @@ class HandshakeSeries:
     attempts: int = 0
     accepted: int = 0
     seconds: list[float] = field(default_factory=list)  # handshake alone, accepted ones
+    # Every attempt, connect to the answer read (or to the failure).
+    connection_seconds: list[float] = field(default_factory=list)
     reused: list[bool] = field(default_factory=list)
     outcomes: dict[str, int] = field(default_factory=dict)
+    # The first words of every attempt's error, or its HTTP status, when not let in.
+    errors: dict[str, int] = field(default_factory=dict)
 
     @property
     def success_rate(self) -> float:
@@ -311,13 +369,17 @@ class HandshakeSeries:
     def reused_count(self) -> int:
         return sum(self.reused)
 
-    def add(self, outcome: Outcome, *, ok_status: int = 200) -> None:
+    def add(self, probe: TlsProbe, *, ok_status: int = 200) -> None:
         self.attempts += 1
-        self.outcomes[outcome.outcome] = self.outcomes.get(outcome.outcome, 0) + 1
-        if outcome.accepted and outcome.status == ok_status and outcome.handshake_s is not None:
+        self.connection_seconds.append(probe.seconds)
+        self.outcomes[probe.outcome] = self.outcomes.get(probe.outcome, 0) + 1
+        if probe.accepted and probe.status == ok_status and probe.handshake_s is not None:
             self.accepted += 1
-            self.seconds.append(outcome.handshake_s)
-            self.reused.append(bool(outcome.session_reused))
+            self.seconds.append(probe.handshake_s)
+            self.reused.append(bool(probe.session_reused))
+        else:
+            key = (probe.error or f"HTTP {probe.status}").split("(_ssl")[0].strip()
+            self.errors[key] = self.errors.get(key, 0) + 1
 
 
 def full_handshakes(
@@ -331,14 +393,14 @@ def full_handshakes(
 ) -> HandshakeSeries:
     """``count`` full handshakes, no session offered (bounded). One context for all:
     an ssl client resumes only when given a session, and ``session_reused`` records
-    that none was (building a context per connection costs ~30 ms here)."""
+    that none was (building a context per connection costs ~30 ms)."""
     series = HandshakeSeries("full")
     context = context_factory()
     deadline = time.monotonic() + time_budget
     for _ in range(count):
         if time.monotonic() > deadline:
             break
-        series.add(timed_handshake(port, context, sni=sni, path=path))
+        series.add(probe_tls(port, context, sni=sni, path=path))
     return series
 
 
@@ -350,19 +412,19 @@ def resumed_handshakes(
     count: int,
     path: str = "/healthz",
     time_budget: float = 60.0,
-) -> tuple[HandshakeSeries, Outcome]:
+) -> tuple[HandshakeSeries, TlsProbe]:
     """One full handshake to get a ticket, then ``count`` handshakes offering the
     newest ticket (TLS 1.3 tickets are meant for one use). Returns the series and
     the first, full connection. Whether the server resumed is ``series.reused``."""
     context = context_factory()
-    first = timed_handshake(port, context, sni=sni, path=path)
+    first = probe_tls(port, context, sni=sni, path=path)
     series = HandshakeSeries("resumed")
     session = first.session
     deadline = time.monotonic() + time_budget
     for _ in range(count):
         if time.monotonic() > deadline or session is None:
             break
-        outcome = timed_handshake(port, context, sni=sni, path=path, session=session)
+        outcome = probe_tls(port, context, sni=sni, path=path, session=session)
         series.add(outcome)
         session = outcome.session or session
     return series, first
@@ -389,7 +451,7 @@ EXPECTED_REFUSALS: dict[str, str] = {
 
 
 def refusal_findings(
-    outcomes: dict[str, Outcome], expected: dict[str, str] | None = None
+    outcomes: dict[str, TlsProbe], expected: dict[str, str] | None = None
 ) -> list[str]:
     """One line per case whose outcome is not the expected refusal class.
 

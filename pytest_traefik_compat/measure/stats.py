@@ -3,6 +3,8 @@
 - :func:`describe`: n, median with a bootstrap 95% confidence interval, min, max, the
   coefficient of variation, and p95 / p99 only where the sample count supports them
   (:data:`MIN_N_FOR`), else None and the report says "max".
+- :func:`median_ci` and :func:`median_difference_ci`: percentile-bootstrap intervals
+  of a median and of the difference of two medians.
 - :func:`compare`: two series (two bases) with a two-sided Mann-Whitney U test; a
   difference is reported only when it is significant, otherwise "no measurable
   difference (p=..., n=...)".
@@ -16,7 +18,7 @@ the same interval in every report.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -64,28 +66,31 @@ def _array(values: Sequence[float]) -> Any:
     return data[np.isfinite(data)]
 
 
-def median_ci(
-    values: Sequence[float],
-    *,
-    confidence: float = CONFIDENCE,
-    resamples: int = RESAMPLES,
-    seed: int = SEED,
-) -> tuple[float, float] | None:
-    """A percentile-bootstrap interval of the median (scipy.stats.bootstrap); None if n < 3.
+def median(values: Sequence[float]) -> float:
+    """The median of a non-empty series (numpy)."""
+    import numpy as np
 
-    With every sample equal the interval is that value (no spread to resample).
-    """
+    data = _array(values)
+    if not data.size:
+        raise ValueError("the median of no values")
+    return float(np.median(data))
+
+
+def _percentile_bootstrap(
+    samples: tuple[Any, ...],
+    statistic: Callable[..., Any],
+    *,
+    confidence: float,
+    resamples: int,
+    seed: int,
+) -> tuple[float, float]:
+    """The percentile-bootstrap interval of ``statistic`` (scipy.stats.bootstrap, seeded)."""
     import numpy as np
     from scipy import stats as sps
 
-    data = _array(values)
-    if data.size < 3:
-        return None
-    if np.all(data == data[0]):
-        return float(data[0]), float(data[0])
     result = sps.bootstrap(
-        (data,),
-        np.median,
+        samples,
+        statistic,
         confidence_level=confidence,
         n_resamples=resamples,
         method="percentile",
@@ -95,6 +100,54 @@ def median_ci(
     )
     interval = result.confidence_interval
     return float(interval.low), float(interval.high)
+
+
+def median_ci(
+    values: Sequence[float],
+    *,
+    confidence: float = CONFIDENCE,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+) -> tuple[float, float] | None:
+    """A percentile-bootstrap interval of the median; None if n < 3.
+
+    With every sample equal the interval is that value (no spread to resample).
+    """
+    import numpy as np
+
+    data = _array(values)
+    if data.size < 3:
+        return None
+    if np.all(data == data[0]):
+        return float(data[0]), float(data[0])
+    return _percentile_bootstrap(
+        (data,), np.median, confidence=confidence, resamples=resamples, seed=seed
+    )
+
+
+def _median_difference(a: Any, b: Any, axis: int = -1) -> Any:
+    import numpy as np
+
+    return np.median(a, axis=axis) - np.median(b, axis=axis)
+
+
+def median_difference_ci(
+    a: Sequence[float],
+    b: Sequence[float],
+    *,
+    confidence: float = CONFIDENCE,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+) -> tuple[float, float, float] | None:
+    """median(a) - median(b) with a bootstrap interval over both samples (each resampled
+    on its own); None when either has fewer than 2 values."""
+    x, y = _array(a), _array(b)
+    if x.size < 2 or y.size < 2:
+        return None
+    low, high = _percentile_bootstrap(
+        (x, y), _median_difference, confidence=confidence, resamples=resamples, seed=seed
+    )
+    return float(_median_difference(x, y)), low, high
 
 
 def describe(values: Sequence[float], *, confidence: float = CONFIDENCE) -> Summary:

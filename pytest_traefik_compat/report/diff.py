@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pytest_traefik_compat.measure.stats import compare
+from pytest_traefik_compat.measure.stats import compare, median
 from pytest_traefik_compat.records import Record
 from pytest_traefik_compat.records.checks import (
     IMAGE_FACTS,
@@ -106,12 +106,6 @@ def significant_shift(before: Sequence[float], after: Sequence[float]) -> tuple[
     if p_value is None:
         return False, 1.0
     return p_value < ALPHA, p_value
-
-
-def _median(values: Sequence[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 # --------------------------------------------------------------------------- comparison
@@ -290,7 +284,7 @@ def _startup(c: _Collector, key: tuple[str, str, str], old: Record, new: Record)
     control = STARTUP_LATENCY.control_image
     if old.value(control) is not None and old.value(control) == new.value(control):
         scale = {
-            STARTUP_LATENCY.direct_vs_control: _median(
+            STARTUP_LATENCY.direct_vs_control: median(
                 old.samples.get(STARTUP_LATENCY.direct) or [0.0]
             )
         }
@@ -329,7 +323,7 @@ def _series(
         if not before or not after:
             continue
         unit = new.sample_units.get(name) or old.sample_units.get(name) or ""
-        m_before, m_after = _median(before), _median(after)
+        m_before, m_after = median(before), median(after)
         real, p_value = significant_shift(before, after)
         base = (scale or {}).get(name, m_before)
         relative = (m_after - m_before) / base if base else 0.0

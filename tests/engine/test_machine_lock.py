@@ -1,6 +1,6 @@
 """Under xdist, a timing series never overlaps other work on the engine: the plugin holds
 the machine lock shared around every test that uses an engine fixture, and a series
-(measure.quiet) holds it exclusively. The pytester run stands in a trivial
+(``measure.quiet``) holds it exclusively. The pytester run stands in a trivial
 ``traefik_base`` (the plugin only looks at fixture names), so nothing is built; the
 engine is only asked at session start, as in every run with --traefik-images."""
 
@@ -10,7 +10,7 @@ import itertools
 
 import pytest
 
-from pytest_traefik_compat.measure import timing as measure
+from pytest_traefik_compat.measure import quiet
 
 pytest_plugins = ["pytester"]
 
@@ -32,7 +32,7 @@ def test_series_never_overlap_engine_work_on_another_worker(pytester: pytest.Pyt
         import os, time
         from pathlib import Path
         import pytest
-        from pytest_traefik_compat.measure import timing as measure
+        from pytest_traefik_compat.measure import quiet
 
         EVENTS = Path({str(events)!r})
 
@@ -49,7 +49,7 @@ def test_series_never_overlap_engine_work_on_another_worker(pytester: pytest.Pyt
                 time.sleep(0.3)
                 log(f"work-end {{index}}")
                 return
-            with measure.quiet(Path({str(cache)!r}) / "locks", owner=str(index)):
+            with quiet.quiet(Path({str(cache)!r}) / "locks", owner=str(index)):
                 log(f"series-start {{index}}")
                 time.sleep(0.3)
                 log(f"series-end {{index}}")
@@ -81,4 +81,4 @@ def test_series_never_overlap_engine_work_on_another_worker(pytester: pytest.Pyt
             assert end <= other_start or other_end <= start, "a series overlapped engine work"
     for (start, end), (other_start, other_end) in itertools.pairwise(series):
         assert end <= other_start or other_end <= start, "two series overlapped"
-    assert (cache / "locks" / measure.LOCK_NAME).exists()
+    assert (cache / "locks" / quiet.LOCK_NAME).exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_traefik_compat.measure import timing as measure
+from pytest_traefik_compat.measure import quiet
 
 pytest_plugins = ["pytester"]
 
@@ -17,18 +17,18 @@ def test_two_workers_never_hold_the_timing_lock_together(pytester: pytest.Pytest
         import os, time
         import pytest
         from pathlib import Path
-        from pytest_traefik_compat.measure import timing as measure
+        from pytest_traefik_compat.measure import quiet
 
         @pytest.mark.parametrize("index", range(4))
         def test_timing(index):
             worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-            with measure.quiet(Path({str(lock_dir)!r}), owner=f"{{worker}}-{{index}}"):
+            with quiet.quiet(Path({str(lock_dir)!r}), owner=f"{{worker}}-{{index}}"):
                 time.sleep(0.2)
         """
     )
     result = pytester.runpytest_subprocess("-n", "2", "-p", "no:randomly", "-p", "xdist")
     result.assert_outcomes(passed=4)
-    events = [line.split() for line in (lock_dir / measure.EVENTS_NAME).read_text().splitlines()]
+    events = [line.split() for line in (lock_dir / quiet.EVENTS_NAME).read_text().splitlines()]
     assert len(events) == 8
     assert {owner.split("-")[0] for _, _, owner in events} == {"gw0", "gw1"}
     holder = None

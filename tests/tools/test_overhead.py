@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_traefik_compat.gateway import overhead
+from pytest_traefik_compat.measure import overhead
 from tests.helpers import local_traefik as lt
 
 APP = "app.compat.test"

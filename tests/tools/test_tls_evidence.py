@@ -33,8 +33,8 @@ class Stack:
     pathlen: lt.CustomChain
     names: lt.CustomChain
 
-    def probe(self, context: ssl.SSLContext, sni: str | None, **kwargs: object) -> tp.Outcome:
-        return tp.timed_handshake(self.gw.websecure, context, sni=sni, timeout=3, **kwargs)  # type: ignore[arg-type]
+    def probe(self, context: ssl.SSLContext, sni: str | None, **kwargs: object) -> tp.TlsProbe:
+        return tp.probe_tls(self.gw.websecure, context, sni=sni, timeout=3, **kwargs)  # type: ignore[arg-type]
 
     def valid(self) -> ssl.SSLContext:
         return self.certs.pki.client_context()
@@ -115,7 +115,7 @@ def test_tls12_no_sni_and_unknown_sni_refused_with_their_alerts(stack: Stack) ->
 
 def test_a_hanging_backend_is_a_finding_not_a_refusal(stack: Stack) -> None:
     """The old rule (refused = not accepted) counted this timeout as a bad client refused."""
-    outcome = tp.timed_handshake(stack.gw.websecure, stack.valid(), sni=HANG, timeout=1.5)
+    outcome = tp.probe_tls(stack.gw.websecure, stack.valid(), sni=HANG, timeout=1.5)
     assert outcome.outcome == tp.TIMEOUT and outcome.stage == tp.STAGE_READ, outcome
     findings = tp.refusal_findings({"no-certificate": outcome})
     assert len(findings) == 1 and "timeout" in findings[0] and "no evidence" in findings[0]
@@ -124,10 +124,10 @@ def test_a_hanging_backend_is_a_finding_not_a_refusal(stack: Stack) -> None:
 def test_a_silent_server_and_a_reset_fail_the_check() -> None:
     context = ssl.create_default_context()
     with lt.hanging_server() as port:
-        silent = tp.timed_handshake(port, context, sni=APP, timeout=1.0)
+        silent = tp.probe_tls(port, context, sni=APP, timeout=1.0)
     assert (silent.outcome, silent.stage) == (tp.TIMEOUT, tp.STAGE_HANDSHAKE)
     port = lt.free_port()  # nothing listens
-    closed = tp.timed_handshake(port, context, sni=APP, timeout=1.0)
+    closed = tp.probe_tls(port, context, sni=APP, timeout=1.0)
     assert closed.outcome == tp.CONNECT
     findings = tp.refusal_findings({"expired": silent, "unrelated-ca": closed})
     assert len(findings) == 2
@@ -185,7 +185,7 @@ def test_sni_host_matrix_and_domain_fronting(stack: Stack) -> None:
         "front-app-to-open": "http:421",
     }
     for case in ("correct", "front-open-to-app", "front-app-to-open"):
-        assert cases[case].peer_subject == "CN=compat gateway", cases[case]
+        assert cases[case].peer_dn == "CN=compat gateway", cases[case]
     # The fronted request never reached the backend (echo would answer JSON with 200).
     assert b"headers" not in cases["front-open-to-app"].body
 
@@ -193,7 +193,7 @@ def test_sni_host_matrix_and_domain_fronting(stack: Stack) -> None:
 # ----------------------------------------------------- what the backend receives
 
 
-def _forwarded(outcome: tp.Outcome) -> list[x509.Certificate]:
+def _forwarded(outcome: tp.TlsProbe) -> list[x509.Certificate]:
     import json
 
     headers = json.loads(outcome.body)["headers"]
@@ -261,6 +261,6 @@ def test_a_chain_breaking_a_ca_constraint_is_refused(stack: Stack, violation: st
 
 
 def test_log_has_no_config_error(stack: Stack) -> None:
-    from pytest_traefik_compat.gateway import traefik as t
+    from pytest_traefik_compat.gateway.logs import config_errors
 
-    assert t.config_errors(stack.gw.log()) == []
+    assert config_errors(stack.gw.log()) == []

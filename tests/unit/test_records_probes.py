@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_traefik_compat.bases.images import HealthCheck
-from pytest_traefik_compat.measure import probes
+from pytest_traefik_compat.measure import metrics, waiting
 from pytest_traefik_compat.plugin.xdist import base_of
 from pytest_traefik_compat.records.record import Record, percentile, summarize
 
@@ -43,33 +43,26 @@ process_resident_memory_bytes 1.2e+07
 
 
 def test_metrics_audit_accepts_help_and_type() -> None:
-    audit = probes.audit_metrics(GOOD, keep=["process_resident_memory_bytes"])
+    audit = metrics.audit_metrics(GOOD, keep=["process_resident_memory_bytes"])
     assert audit.ok and audit.families == 2
     assert audit.values["process_resident_memory_bytes"] == 1.2e7
 
 
 def test_metrics_audit_finds_missing_help_and_type() -> None:
-    audit = probes.audit_metrics("# TYPE a gauge\na 1\nb 2\n")
+    audit = metrics.audit_metrics("# TYPE a gauge\na 1\nb 2\n")
     assert not audit.ok
     assert "a: no HELP line" in audit.findings
     assert "b: no HELP line" in audit.findings and "b: no TYPE line" in audit.findings
 
 
 def test_metrics_audit_reports_unparseable_text() -> None:
-    audit = probes.audit_metrics("this is { not metrics\n")
+    audit = metrics.audit_metrics("this is { not metrics\n")
     assert not audit.ok and audit.findings
 
 
-def test_vm_rss_reads_kernel_status(tmp_path: pytest.TempPathFactory) -> None:
-    proc = tmp_path / "proc"  # type: ignore[operator]
-    (proc / "42").mkdir(parents=True)
-    (proc / "42" / "status").write_text("Name:\tapp\nVmRSS:\t   2048 kB\n")
-    assert probes.vm_rss_bytes(42, proc) == 2048 * 1024
-
-
 def test_wait_for_is_bounded() -> None:
-    assert probes.wait_for(lambda: False, timeout=0.1) is None
-    assert probes.wait_for(lambda: True, timeout=0.1) is not None
+    assert waiting.wait_for(lambda: False, timeout=0.1) is None
+    assert waiting.wait_for(lambda: True, timeout=0.1) is not None
 
 
 @pytest.mark.parametrize(

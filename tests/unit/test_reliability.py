@@ -10,8 +10,8 @@ import time
 import types
 from typing import Any
 
+from pytest_traefik_compat import engine
 from pytest_traefik_compat.engine import cleanup
-from pytest_traefik_compat.measure import probes
 
 
 class HangingContainer:
@@ -29,7 +29,7 @@ def test_exec_in_honours_its_timeout() -> None:
     container = HangingContainer()
     started = time.monotonic()
     try:
-        result = probes.exec_in(container, ["/bin/sh", "-c", "sleep 60"], timeout_s=0.3)
+        result = engine.exec_in(container, ["/bin/sh", "-c", "sleep 60"], timeout_s=0.3)
     finally:
         container.release.set()
     assert time.monotonic() - started < 5

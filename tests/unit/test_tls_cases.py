@@ -13,6 +13,7 @@ from cryptography import x509
 from pytest_traefik_compat import report
 from pytest_traefik_compat.gateway import tlsprobe as tp
 from pytest_traefik_compat.gateway import traefik as t
+from pytest_traefik_compat.gateway.render import render_dynamic
 from pytest_traefik_compat.pki import chains as pki_chains
 from pytest_traefik_compat.records import Record, checks
 from pytest_traefik_compat.records.checks import CASE_OUTCOME, TLS_EVIDENCE
@@ -31,12 +32,12 @@ def test_matches_one_class_alternatives_and_any_alert() -> None:
     assert not tp.matches("alert:bad_certificate", "alert:unknown_ca")
 
 
-def _outcome(cls: str, stage: str = tp.STAGE_READ, status: int | None = None) -> tp.Outcome:
-    return tp.Outcome(sni="app.compat.test", outcome=cls, stage=stage, status=status)
+def _outcome(cls: str, stage: str = tp.STAGE_READ, status: int | None = None) -> tp.TlsProbe:
+    return tp.TlsProbe(sni="app.compat.test", outcome=cls, stage=stage, status=status)
 
 
 def test_refused_means_an_alert_and_nothing_else() -> None:
-    """The old rule (refused = not accepted) counted timeouts and resets as refusals."""
+    """Only an alert is a refusal: a timeout, a reset or our own client failing is not."""
     assert tp.refused(_outcome("alert:unknown_ca"))
     for cls in (tp.TIMEOUT, tp.RESET, tp.EOF, tp.CLIENT_VERIFY, tp.CONNECT):
         assert not tp.refused(_outcome(cls))
@@ -49,11 +50,25 @@ def test_recorded_cases_need_evidence_only() -> None:
     expected = {"anchor": checks.RECORDED, "late": checks.RECORDED}
     findings = tp.refusal_findings(outcomes, expected)
     assert len(findings) == 1 and findings[0].startswith("late: timeout")
+    # The probe's own word for "record only" is the vocabulary's, which the report reads.
+    assert tp.RECORDED == checks.RECORDED
 
 
 def test_case_outcome_keys_are_outcome_fields() -> None:
     keys = set(_outcome("http:200").as_dict())
     assert {getattr(CASE_OUTCOME, f.name) for f in fields(CASE_OUTCOME)} <= keys
+
+
+def test_a_case_record_keeps_its_keys_and_the_rfc4514_subject() -> None:
+    probe = _outcome("http:200", tp.STAGE_OK, 200)
+    probe.peer_subject, probe.peer_dn = "commonName=app", "CN=app"
+    probe.seconds = 0.25
+    record = probe.as_dict()
+    assert list(record) == [
+        "sni", "outcome", "stage", "error", "status", "version", "cipher",
+        "peer_subject", "peer_serial", "session_reused", "handshake_s", "total_s",
+    ]  # fmt: skip
+    assert record["peer_subject"] == "CN=app" and record["total_s"] == 0.25
 
 
 def test_case_vocabulary_has_one_name_per_case() -> None:
@@ -96,7 +111,7 @@ def test_extra_routers_get_certificate_names_and_readiness() -> None:
     ]
     assert t.router_names(config) == ["app@file", "grpc@file", "open@file", "pathlen@file"]
     assert t.service_names(config) == ["app@file", "grpc@file"]
-    router = t.render_dynamic(config)["http"]["routers"]["open"]
+    router = render_dynamic(config)["http"]["routers"]["open"]
     assert router == {
         "rule": "Host(`open.compat.test`)",
         "entryPoints": [t.WEBSECURE_ENTRYPOINT],
@@ -111,7 +126,7 @@ def test_extra_routers_get_certificate_names_and_readiness() -> None:
 
 def test_strict_option_is_the_gateways_policy_with_other_ca_files() -> None:
     config = _config()
-    dynamic = t.render_dynamic(config)
+    dynamic = render_dynamic(config)
     assert t.strict_option([config.ca_file]) == dynamic["tls"]["options"]["default"]
     pem = "-----BEGIN CERTIFICATE-----\n..."
     assert t.strict_option([pem])["clientAuth"]["caFiles"] == [pem]

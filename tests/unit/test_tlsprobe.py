@@ -47,8 +47,8 @@ def test_non_evidence_classes() -> None:
         assert not tp.is_evidence(outcome)
 
 
-def _outcome(outcome: str, stage: str = tp.STAGE_READ, status: int | None = None) -> tp.Outcome:
-    return tp.Outcome(sni="a.test", outcome=outcome, stage=stage, status=status)
+def _outcome(outcome: str, stage: str = tp.STAGE_READ, status: int | None = None) -> tp.TlsProbe:
+    return tp.TlsProbe(sni="a.test", outcome=outcome, stage=stage, status=status)
 
 
 def test_refusal_findings() -> None:
