@@ -1,8 +1,9 @@
 """Option validation and the one frozen settings object of a run.
 
 Validators are argparse ``type=`` converters, so a bad value ends the run at parse
-time as a usage error naming the fix. Values resolve CLI > environment > ini in
-:func:`resolve`.
+time as a usage error naming the fix. Which option uses which converter, and how
+values resolve (CLI > environment > ini), is declared once in
+:mod:`pytest_traefik_compat.plugin.options`.
 """
 
 from __future__ import annotations
@@ -10,15 +11,18 @@ from __future__ import annotations
 import argparse
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_traefik_compat.bases.catalogue import SOURCES, VARIANT_NAMES, ImageSpec, Source
-from pytest_traefik_compat.measure.budgets import Budgets, parse_budgets
+from pytest_traefik_compat.measure.budgets import Budgets
 
 SAMPLES_RANGE = (1, 200)
 HANDSHAKES_RANGE = (1, 10_000)
+DEFAULT_SOURCE: Source = "local"
+DEFAULT_HANDSHAKES = 100
+DEFAULT_REPORT_DIR = Path("compat-report")
 
 # A name for a user-supplied base: lower-case, starts with a letter or digit.
 _CUSTOM_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
@@ -147,93 +151,26 @@ class Settings:
     """Everything a run was asked for, resolved once."""
 
     images: tuple[ImageSpec, ...] = ()
-    source: Source = "local"
+    source: Source = DEFAULT_SOURCE
     # Where published ports are reached (default: the engine's own address).
     engine_host: str | None = None
     # Container starts per series (direct, floor); in-process starts are 3x as many,
     # route-ready and Traefik starts at most 3 (see the suite's "Sample counts").
     samples: int = DEFAULT_SAMPLES
-    handshakes: int = 100
-    report_dir: Path = Path("compat-report")
+    handshakes: int = DEFAULT_HANDSHAKES
+    report_dir: Path = DEFAULT_REPORT_DIR
     keep: bool = False
     cache_dir: Path = field(default_factory=default_cache_dir)
-    # Issue 15: the built-in matrix added to a user's run, baseline diff, registry pins.
+    # The built-in matrix added to a user's run, the baseline diff, registry pins.
     suite: bool = False
     baseline: Path | None = None
     registry_mirror: str | None = None
     lock: Path | None = None
     lock_strict: bool = False
-    # Issue 13: --traefik-budget limits judged on the figures' confidence intervals.
+    # --traefik-budget limits, judged on the figures' confidence intervals.
     budgets: Budgets = field(default_factory=Budgets)
 
     @property
     def enabled(self) -> bool:
         """The plugin stays out of the way unless images were asked for."""
         return bool(self.images)
-
-
-# option dest -> (environment variable, ini key, converter)
-OPTION_SOURCES: dict[str, tuple[str, str, Callable[[str], object]]] = {
-    "traefik_images": ("PYTEST_TRAEFIK_IMAGES", "traefik_images", parse_images),
-    "traefik_engine_host": (
-        "PYTEST_TRAEFIK_ENGINE_HOST",
-        "traefik_engine_host",
-        parse_engine_host,
-    ),
-    "traefik_source": ("PYTEST_TRAEFIK_SOURCE", "traefik_source", parse_source),
-    "traefik_samples": ("PYTEST_TRAEFIK_SAMPLES", "traefik_samples", parse_samples),
-    "traefik_budgets": ("PYTEST_TRAEFIK_BUDGETS", "traefik_budgets", parse_budgets),
-    "traefik_handshakes": (
-        "PYTEST_TRAEFIK_HANDSHAKES",
-        "traefik_handshakes",
-        parse_handshakes,
-    ),
-    "traefik_report_dir": ("PYTEST_TRAEFIK_REPORT_DIR", "traefik_report_dir", Path),
-    "traefik_cache_dir": ("PYTEST_TRAEFIK_CACHE_DIR", "traefik_cache_dir", Path),
-    "traefik_suite": ("PYTEST_TRAEFIK_SUITE", "traefik_suite", parse_bool),
-    "traefik_baseline": ("PYTEST_TRAEFIK_BASELINE", "traefik_baseline", Path),
-    "traefik_registry_mirror": (
-        "PYTEST_TRAEFIK_REGISTRY_MIRROR",
-        "traefik_registry_mirror",
-        parse_mirror,
-    ),
-    "traefik_lock": ("PYTEST_TRAEFIK_LOCK", "traefik_lock", Path),
-    "traefik_lock_strict": ("PYTEST_TRAEFIK_LOCK_STRICT", "traefik_lock_strict", parse_bool),
-}
-
-
-def resolve(
-    cli: Mapping[str, object],
-    ini: Callable[[str], str],
-    environ: Mapping[str, str] = os.environ,
-    *,
-    keep: bool = False,
-) -> Settings:
-    """Resolve each setting CLI > environment > ini; raise ValueError on a bad value.
-
-    ``cli`` maps option dests to parsed values (None when not given); ``ini`` returns
-    the raw ini string ('' when unset).
-    """
-    values: dict[str, object] = {}
-    for dest, (env_name, ini_key, convert) in OPTION_SOURCES.items():
-        value = cli.get(dest)
-        if value is None:
-            raw = environ.get(env_name) or ini(ini_key)
-            if raw:
-                try:
-                    value = convert(raw.strip())
-                except argparse.ArgumentTypeError as error:
-                    where = env_name if environ.get(env_name) else f"ini {ini_key}"
-                    raise ValueError(f"{where}: {error}") from None
-        if value is not None:
-            values[dest.removeprefix("traefik_")] = value
-    budgets = values.get("budgets")
-    images = values.get("images")
-    if isinstance(budgets, Budgets) and isinstance(images, tuple):
-        unknown = budgets.unknown_bases(spec.name for spec in images)
-        if unknown:
-            raise ValueError(
-                f"--traefik-budget names base {', '.join(unknown)}, which is not in "
-                f"--traefik-images ({', '.join(spec.name for spec in images)})"
-            )
-    return Settings(keep=keep, **values)  # type: ignore[arg-type]

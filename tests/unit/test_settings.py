@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from pytest_traefik_compat.bases.catalogue import ImageSpec
+from pytest_traefik_compat.plugin import options
 from pytest_traefik_compat.plugin import settings as opts
 
 
@@ -76,7 +78,7 @@ def test_handshakes_bounds() -> None:
         opts.parse_handshakes("10001")
 
 
-def _ini(values: dict[str, str]) -> opts.Callable[[str], str]:
+def _ini(values: dict[str, str]) -> Callable[[str], str]:
     return lambda key: values.get(key, "")
 
 
@@ -84,7 +86,7 @@ def test_resolve_precedence_cli_env_ini() -> None:
     ini = _ini({"traefik_images": "scratch", "traefik_samples": "7", "traefik_source": "registry"})
     env = {"PYTEST_TRAEFIK_SAMPLES": "9"}
     cli = {"traefik_images": (ImageSpec("alpine"),)}
-    resolved = opts.resolve(cli, ini, env)
+    resolved = options.resolve(cli, ini, env)
     assert resolved.images == (ImageSpec("alpine"),)  # CLI wins
     assert resolved.samples == 9  # env beats ini
     assert resolved.source == "registry"  # ini when nothing else
@@ -93,7 +95,7 @@ def test_resolve_precedence_cli_env_ini() -> None:
 
 
 def test_resolve_without_images_is_disabled() -> None:
-    resolved = opts.resolve({}, _ini({}), {})
+    resolved = options.resolve({}, _ini({}), {})
     assert not resolved.enabled
     assert resolved.report_dir == Path("compat-report")
 
@@ -107,4 +109,4 @@ def test_resolve_without_images_is_disabled() -> None:
 )
 def test_resolve_bad_env_or_ini(env: dict[str, str], ini: dict[str, str], where: str) -> None:
     with pytest.raises(ValueError, match=where):
-        opts.resolve({}, _ini(ini), env)
+        options.resolve({}, _ini(ini), env)
