@@ -158,13 +158,13 @@ def test_tls_evidence_sni_host(
         FRONT_STRICT_TO_WEAK: stack.probe(valid, traefik.APP_HOST, host_header=OPEN_HOST),
     }
     findings = record_cases(record, outcomes, SNI_HOST_EXPECTED)
-    served = outcomes[SNI_CORRECT].peer_subject
+    served = outcomes[SNI_CORRECT].peer_dn
     record.figure(TLS_EVIDENCE.served_subject, served or MISSING)
     record.details[TLS_EVIDENCE.routes] = stack.routes
     assert not findings, "\n".join(findings)
     assert served and traefik.APP_HOST in served, outcomes[SNI_CORRECT]
     # Every completed handshake got the gateway's own certificate, fronted ones too.
-    subjects = {case: o.peer_subject for case, o in outcomes.items() if o.peer_subject}
+    subjects = {case: o.peer_dn for case, o in outcomes.items() if o.peer_dn}
     assert set(subjects.values()) == {served}, subjects
 
 
