@@ -15,7 +15,9 @@ from pytest_traefik_compat import engine, gobuild
 from pytest_traefik_compat.bases import BaseImages, images
 from pytest_traefik_compat.bases.catalogue import ImageSpec
 from pytest_traefik_compat.gateway import traefik
-from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
+from pytest_traefik_compat.gateway.binary import traefik_binary_path, traefik_version
+from pytest_traefik_compat.gateway.services import ServiceSpec
+from pytest_traefik_compat.gateway.stack import Gateway
 from pytest_traefik_compat.gateway.tlsprobe import probe_tls
 from pytest_traefik_compat.pki import SessionPKI
 from pytest_traefik_compat.plugin.session import sample_apps_dir
@@ -45,9 +47,9 @@ def main() -> None:
         ),
         cache / "locks",
     )
-    binary = traefik.traefik_binary_path()
+    binary = traefik_binary_path()
     gateway = images.ensure_image(
-        images.traefik_request(base, binary, traefik.traefik_version(binary)), cache / "locks"
+        images.traefik_request(base, binary, traefik_version(binary)), cache / "locks"
     )
     starts: list[float] = []
     rates: list[float] = []

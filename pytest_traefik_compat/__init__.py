@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from pytest_traefik_compat.bases.facts import BaseImage
     from pytest_traefik_compat.bases.images import HealthCheck, ServiceBuild
     from pytest_traefik_compat.errors import CompatError
-    from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
+    from pytest_traefik_compat.gateway.services import ServiceSpec
+    from pytest_traefik_compat.gateway.stack import Gateway
     from pytest_traefik_compat.pki import CertificateAuthority, SessionPKI
     from pytest_traefik_compat.records import Record
 
@@ -28,7 +29,7 @@ _PUBLIC = {
     "HealthCheck": "pytest_traefik_compat.bases.images",
     "Record": "pytest_traefik_compat.records.record",
     "ServiceBuild": "pytest_traefik_compat.bases.images",
-    "ServiceSpec": "pytest_traefik_compat.gateway.stack",
+    "ServiceSpec": "pytest_traefik_compat.gateway.services",
     "SessionPKI": "pytest_traefik_compat.pki",
 }
 

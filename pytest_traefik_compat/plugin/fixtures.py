@@ -19,13 +19,9 @@ from pytest_traefik_compat.bases.catalogue import ImageSpec
 from pytest_traefik_compat.bases.images import ServiceBuild
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.gateway import traefik
-from pytest_traefik_compat.gateway.stack import (
-    READY_TIMEOUT_S,
-    Gateway,
-    ServiceLike,
-    ServiceSpec,
-    service_spec,
-)
+from pytest_traefik_compat.gateway.services import ServiceLike, ServiceSpec, service_spec
+from pytest_traefik_compat.gateway.stack import Gateway
+from pytest_traefik_compat.gateway.wait import READY_TIMEOUT_S
 from pytest_traefik_compat.pki import SessionPKI
 from pytest_traefik_compat.plugin.session import CompatSession, base_param, get_session
 from pytest_traefik_compat.plugin.settings import Settings
@@ -165,10 +161,10 @@ def traefik_build(traefik_compat: CompatSession) -> Callable[..., ServiceBuild]:
             # Bad arguments (unknown linkage, env setting CGO_ENABLED...): one line.
             fail(CompatError(f"traefik_build: {error}"))
         with clear_errors():
-            binary = traefik_compat.build_go(request)
+            binary = traefik_compat.builds.go_binary(request)
             check = images.self_probe() if healthcheck == "self-probe" else healthcheck
             assert not isinstance(check, str)
-            image = traefik_compat.service_image(
+            image = traefik_compat.builds.service_image(
                 base,
                 binary,
                 name=name
@@ -234,7 +230,7 @@ def traefik_gateway(
         with clear_errors():
             specs = [service_spec(i, s, defaults) for i, s in enumerate(services)]
         with clear_errors():
-            traefik_image = traefik_compat.traefik_image(base)
+            traefik_image = traefik_compat.builds.traefik_image(base)
             label = f"{traefik_compat.worker_id}-{base.name}-{len(gateways)}"
             gateway = Gateway(
                 identity=traefik_compat.identity,
@@ -274,16 +270,30 @@ class TraefikLint:
     def __repr__(self) -> str:
         return "traefik_lint"
 
-    def __call__(self, paths: Sequence[str | Path] | str | Path) -> list[Any]:
+    def __call__(
+        self,
+        paths: Sequence[str | Path] | str | Path,
+        *,
+        path_map: Mapping[str, str | Path] | Sequence[str] | None = None,
+        strict_files: bool = False,
+    ) -> list[Any]:
+        """``path_map``: {container path: local path} for the files the config names
+        (caFiles); see ``docs/lint.md``."""
         from pytest_traefik_compat.gateway.lint import lint_paths
 
         if isinstance(paths, (str, Path)):
             paths = [paths]
         with clear_errors():
-            return lint_paths(paths)
+            return lint_paths(paths, path_map=path_map, strict_files=strict_files)
 
-    def assert_clean(self, paths: Sequence[str | Path] | str | Path) -> None:
-        findings = self(paths)
+    def assert_clean(
+        self,
+        paths: Sequence[str | Path] | str | Path,
+        *,
+        path_map: Mapping[str, str | Path] | Sequence[str] | None = None,
+        strict_files: bool = False,
+    ) -> None:
+        findings = self(paths, path_map=path_map, strict_files=strict_files)
         if findings:
             pytest.fail(f"{len(findings)} Traefik config finding(s):\n{findings}", pytrace=False)
 

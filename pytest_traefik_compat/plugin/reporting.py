@@ -1,0 +1,112 @@
+"""The run's report files and its terminal summary, next to the session that gathers the
+records (as pytest-xdist keeps ``TerminalDistReporter`` next to ``DSession``).
+
+The controller writes and prints; workers send their records to it instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pytest_traefik_compat import engine, report
+from pytest_traefik_compat.errors import CompatError
+from pytest_traefik_compat.records import Record
+
+__all__ = ["RunReport", "engine_meta"]
+
+
+def engine_meta() -> dict[str, Any]:
+    """The engine this run used (kind, version, address, how ports were reached)."""
+    info: dict[str, Any] = dict(engine.engine_info())
+    differences = engine.engine_differences()
+    if differences:
+        info["differences"] = differences
+    return info
+
+
+class RunReport:
+    """Writes report.json/md/html at the end of a run and prints the summary.
+
+    Args:
+        report_dir: where the report goes (``--traefik-report-dir``).
+        run_id: the run's id (the report's and the clean-up command's).
+        bases: the bases under test, in their order.
+    """
+
+    def __init__(self, report_dir: Path, run_id: str, bases: Sequence[str]) -> None:
+        self.report_dir = report_dir
+        self.run_id = run_id
+        self.bases = list(bases)
+        self.paths: report.ReportPaths | None = None
+        self.error = ""
+        self.seconds = 0.0
+
+    def write(
+        self, records: Sequence[Record], *, command_line: Sequence[str], versions: Mapping[str, str]
+    ) -> None:
+        """Write the report of ``records`` (nothing without records); a failure is kept
+        in :attr:`error` for the summary instead of raised."""
+        if not records:
+            return
+        meta = {
+            "run_id": self.run_id,
+            "bases": self.bases,
+            "command_line": list(command_line),
+            "versions": versions,
+        }
+        with contextlib.suppress(CompatError):
+            meta["engine"] = engine_meta()
+        started = time.monotonic()
+        try:
+            self.paths = report.write_reports(records, self.report_dir, meta=meta)
+        except CompatError as error:
+            self.error = str(error)
+            return
+        self.seconds = time.monotonic() - started
+
+    def terminal_summary(
+        self,
+        terminalreporter: Any,
+        records: Sequence[Record],
+        *,
+        notes: Sequence[str] = (),
+        kept_stacks: Sequence[str] = (),
+    ) -> None:
+        """The engine, the result tables, where the report went, base notes and the
+        stacks kept for debugging.
+
+        Args:
+            notes: registry mode's notes (tags moved since the lock).
+            kept_stacks: stacks ``--traefik-keep`` kept.
+        """
+        with contextlib.suppress(CompatError):
+            if records:
+                info = engine.engine_info()
+                terminalreporter.write_line(
+                    f"engine: {info['kind']} {info['version']} at {info['address']} "
+                    f"(ports published on {info['publish_address']}, reached at {info['host']})"
+                )
+        if records:
+            terminalreporter.section("traefik-compat")
+            for line in report.terminal_tables(records, bases=self.bases):
+                terminalreporter.write_line(line)
+        if self.paths is not None:
+            terminalreporter.write_line(
+                f"report: {self.paths.html} (also report.json, report.md; "
+                f"written in {self.seconds * 1000:.0f} ms)"
+            )
+        if self.error:
+            terminalreporter.write_line(f"report not written: {self.error}", red=True)
+        for note in notes:
+            terminalreporter.write_line(note, yellow=True)
+        if kept_stacks:
+            terminalreporter.write_line(
+                f"--traefik-keep: kept {len(kept_stacks)} stack(s) of failed tests "
+                f"({', '.join(kept_stacks)}); inspect with `docker ps -a --filter "
+                f"label={engine.LABEL_RUN}={self.run_id}`, remove with "
+                f"`python -m pytest_traefik_compat cleanup --run {self.run_id}`"
+            )
