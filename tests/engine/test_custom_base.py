@@ -26,7 +26,7 @@ CORP = "acme/base:1"
 BARE = "acme/bare:1"
 TIMING_EXCLUDED = (
     "not startup_latency and not inprocess_start and not traefik_figures "
-    "and not gateway_overhead and not handshake_time"
+    "and not gateway_overhead and not tls_evidence_handshakes"
 )
 TEST_LABEL = {engine.LABEL_PREFIX + ".test": "custom-base"}
 

@@ -165,7 +165,7 @@ def engine_refs() -> list[str]:
     return refs
 
 
-SUITE_CHECKS = "image_facts or start_matrix or tls13 or startup_latency"
+SUITE_CHECKS = "image_facts or start_matrix or test_tls[ or startup_latency"
 COMPARED = {
     "image-facts": None,  # every figure
     "start-matrix": (

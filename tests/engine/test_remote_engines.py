@@ -44,7 +44,7 @@ SUITE = [
 ENGINES = ("netns-dockerd", "podman")
 # Over ssh:// the transport is what changes: builds were proven over tcp already, so
 # the checks that start containers, exec in them and reach their ports run again.
-SSH_SUBSET = "image_facts or start_matrix or tls13 or grpc or healthcheck_styles"
+SSH_SUBSET = "image_facts or start_matrix or test_tls[ or grpc or healthcheck"
 
 
 class RemoteEngine:

@@ -111,7 +111,7 @@ def test_serial_run_covers_every_base_and_check(serial: dict[str, Any]) -> None:
     assert all(r["outcome"] == "passed" for r in serial["records"])
     stdout = serial["_stdout"]
     assert "Start matrix" in stdout and "report: " in stdout
-    assert "test_compat.py" in stdout
+    assert "test_start.py" in stdout
 
 
 def test_start_matrix_is_the_expected_physics(serial: dict[str, Any]) -> None:

@@ -83,7 +83,7 @@ def test_wheel_in_a_fresh_venv_runs_the_suite_from_an_empty_directory(tmp_path: 
             # Enough to prove the shipped sources build and run (the start matrix builds
             # the sample service in three linkages); the rest is test_suite_run's.
             "-k",
-            "image_facts or start_matrix or tls13 or mtls_chain",
+            "image_facts or start_matrix or test_tls[ or test_mtls[",
             "--traefik-samples=3",
             "--traefik-handshakes=30",
             "-p",

@@ -33,7 +33,7 @@ def latency_record(base: str, template: Record, *, seed: int, shift: float = 0.0
         provenance=dict(template.provenance),
         versions=dict(template.versions),
         outcome="passed",
-        test_id=f"test_figures.py::test_startup_latency[{base}]",
+        test_id=f"test_startup.py::test_startup_latency[{base}]",
         worker="main",
         seconds=12.5,
     )

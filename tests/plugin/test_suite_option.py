@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SUITE_FILE = "test_compat.py::test_image_facts"
+SUITE_FILE = "test_image.py::test_image_facts"
 
 
 def _collect(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> list[str]:
@@ -33,7 +33,7 @@ def test_the_literal_command_in_the_checkout_root_collects_the_matrix() -> None:
     ids = _collect(["--traefik-images=alpine,debian-slim,distroless"], ROOT)
     assert f"pytest_traefik_compat/suite/{SUITE_FILE}[alpine]" in ids
     assert f"pytest_traefik_compat/suite/{SUITE_FILE}[distroless]" in ids
-    assert "pytest_traefik_compat/suite/test_compat.py::test_start_matrix[debian-slim-glibc]" in ids
+    assert "pytest_traefik_compat/suite/test_start.py::test_start_matrix[debian-slim-glibc]" in ids
     assert not [i for i in ids if i.startswith("tests/")], ids[:5]
 
 
