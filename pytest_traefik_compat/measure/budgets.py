@@ -43,7 +43,7 @@ class BudgetName:
     what: str
 
 
-# name -> what it limits; the suite maps each to its records (suite/test_compat.py).
+# name -> what it limits; the suite maps each to its records (suite/test_budgets.py).
 BUDGETS: Final[dict[str, BudgetName]] = {
     b.name: b
     for b in (

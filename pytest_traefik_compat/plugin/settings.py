@@ -110,7 +110,7 @@ def bounded_int(name: str, low: int, high: int) -> Callable[[str], int]:
 
 
 parse_samples = bounded_int("samples", *SAMPLES_RANGE)
-DEFAULT_SAMPLES = 6  # why: suite/test_figures.py's docstring
+DEFAULT_SAMPLES = 6  # why: suite/test_startup.py's docstring
 parse_handshakes = bounded_int("handshakes", *HANDSHAKES_RANGE)
 
 
