@@ -173,7 +173,7 @@ def doctor_checks(cache_dir: Path) -> list[Check]:
         )
     )
     try:
-        from pytest_traefik_compat.gateway.traefik import traefik_binary_path, traefik_version
+        from pytest_traefik_compat.gateway.binary import traefik_binary_path, traefik_version
 
         binary = traefik_binary_path()
         checks.append(Check("traefik", True, f"{traefik_version(binary)} ({binary})"))
