@@ -3,6 +3,7 @@
 package main
 
 /*
+#define _GNU_SOURCE // EAI_NODATA is a GNU extension in glibc's netdb.h
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
