@@ -247,8 +247,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_lint_traefik(args: argparse.Namespace) -> int:
     from pytest_traefik_compat.gateway.lint import lint_command
 
-    text, code = lint_command(args.files, args.format)
+    text, notes, code = lint_command(
+        args.files, args.format, path_map=args.path_map, strict_files=args.strict_files
+    )
     sys.stdout.write(text)
+    sys.stderr.write(notes)
     return code
 
 
@@ -302,6 +305,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lint.add_argument("files", nargs="+", metavar="FILE", help="files or directories")
     lint.add_argument("--format", choices=("text", "json"), default="text")
+    lint.add_argument(
+        "--path-map",
+        action="append",
+        default=[],
+        metavar="CONTAINER_PATH=LOCAL_PATH",
+        help="check a file the config names at CONTAINER_PATH (inside Traefik's container) "
+        "at LOCAL_PATH here; repeatable",
+    )
+    lint.add_argument(
+        "--strict-files",
+        action="store_true",
+        help="an absolute path that is neither mapped nor present here is a finding "
+        "(default: a note on stderr, 'not checked here')",
+    )
     lint.set_defaults(func=cmd_lint_traefik)
     return parser
 

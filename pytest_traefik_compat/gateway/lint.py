@@ -1,8 +1,9 @@
 """A lint for a team's own Traefik v3 configuration: the mTLS traps users hit in production.
 
 Reads static and dynamic files (YAML or TOML, file provider layout) together and reports
-six classes of finding, each proven against the real Traefik binary in
-``tests/tools/test_traefik_lint.py`` (Traefik 3.7.15):
+nine classes of finding, each proven against the real Traefik binary in
+``tests/tools/test_traefik_lint.py`` and ``tests/tools/test_traefik_lint_keys.py``
+(Traefik 3.7.15):
 
 - ``no-host-rule``: a TLS router with its own TLS option and no ``Host()``/``HostSNI()``
   in its rule gets the ``default`` option instead (Traefik only logs an error line). Seen:
@@ -21,9 +22,18 @@ six classes of finding, each proven against the real Traefik binary in
   on the router ends with a bare EOF (an outage, logged once).
 - ``min-version-below-tls12``: ``minVersion`` TLS 1.0 or 1.1. Seen: a TLS 1.1 client
   gets 200.
+- ``unknown-key``: a key Traefik's configuration structure does not have, found by the
+  bundled binary itself (:mod:`.lint_keys`). Seen: a static file makes Traefik refuse to
+  start; a dynamic file is dropped whole and its routers are gone while Traefik runs on.
+- ``docker-socket``: the Docker (or Swarm) provider on the engine's socket. Seen: Traefik
+  speaks the Engine API on the socket it is given.
+- ``api-insecure``: ``api.insecure: true``. Seen: an unauthenticated GET of
+  ``/api/rawdata`` returns 200 and the whole configuration.
 
-Pure except for reading the files (and checking that caFiles exist on this machine,
-which is only meaningful where Traefik runs; the finding says so).
+Files named in the configuration (``caFiles``) are checked where they will be:
+``path_map`` maps a path inside Traefik's container to one on this machine; an absolute
+path neither mapped nor present here is a note ("not checked here"), not a finding,
+unless ``strict_files``. Relative paths resolve against the config file's directory.
 """
 
 from __future__ import annotations
@@ -32,12 +42,13 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
 
 from pytest_traefik_compat.errors import CompatError
+from pytest_traefik_compat.gateway import lint_keys
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,17 +59,23 @@ else:  # pragma: no cover - Python 3.10 reads TOML only with tomli installed
         tomllib = None
 
 __all__ = [
+    "API_INSECURE",
     "CLIENT_AUTH_CA_FILES",
+    "DOCKER_SOCKET",
     "FINDING_CLASSES",
     "MIN_VERSION_BELOW_TLS12",
     "NO_HOST_RULE",
     "SHARED_HOST_OPTIONS",
     "SNI_STRICT_NO_CERTIFICATE",
+    "UNKNOWN_KEY",
     "WEAK_DEFAULT",
     "Finding",
     "Findings",
+    "PathMapArg",
+    "lint_command",
     "lint_config",
     "lint_paths",
+    "parse_path_map",
 ]
 
 NO_HOST_RULE = "no-host-rule"
@@ -67,6 +84,9 @@ WEAK_DEFAULT = "weak-default"
 SNI_STRICT_NO_CERTIFICATE = "sni-strict-no-certificate"
 CLIENT_AUTH_CA_FILES = "client-auth-ca-files"
 MIN_VERSION_BELOW_TLS12 = "min-version-below-tls12"
+UNKNOWN_KEY = "unknown-key"
+DOCKER_SOCKET = "docker-socket"
+API_INSECURE = "api-insecure"
 FINDING_CLASSES = (
     NO_HOST_RULE,
     SHARED_HOST_OPTIONS,
@@ -74,7 +94,12 @@ FINDING_CLASSES = (
     SNI_STRICT_NO_CERTIFICATE,
     CLIENT_AUTH_CA_FILES,
     MIN_VERSION_BELOW_TLS12,
+    UNKNOWN_KEY,
+    DOCKER_SOCKET,
+    API_INSECURE,
 )
+# CONTAINER_PATH -> LOCAL_PATH, as a mapping or as "CONTAINER_PATH=LOCAL_PATH" strings.
+PathMapArg = Mapping[str, str | Path] | Sequence[str] | None
 
 DEFAULT = "default"
 _SUFFIXES = (".yml", ".yaml", ".toml")
@@ -89,6 +114,10 @@ _CLIENT_AUTH = {
 _VERIFYING = {"VerifyClientCertIfGiven", "RequireAndVerifyClientCert"}
 # Traefik's built-in default option: Go's defaults, TLS 1.2 and no client certificate.
 _BUILTIN_DEFAULT: dict[str, Any] = {"minVersion": "VersionTLS12"}
+# The Docker and Swarm providers' endpoint when none is given.
+_DOCKER_DEFAULT_ENDPOINT = "unix:///var/run/docker.sock"
+# Endpoints that are the engine's own socket (a proxy is reached over tcp://).
+_SOCKET_SCHEMES = ("unix://", "npipe://")
 # Host(`a`) / HostSNI(`a`) with backticks or quotes; v2's Host(`a`, `b`) lists too.
 _HOST_CALL_RE = re.compile(r"\b(Host|HostSNI)\s*\(([^)]*)\)")
 _HOST_ARG_RE = re.compile(r"[`\"']([^`\"']+)[`\"']")
@@ -111,7 +140,15 @@ class Finding:
 
 class Findings(list[Finding]):
     """The findings of one lint, printed one finding per entry (``Finding.line()``), so
-    ``assert not findings, findings`` and a failing test show the readable text."""
+    ``assert not findings, findings`` and a failing test show the readable text.
+    ``notes`` lists what was not checked here (e.g. a caFile only Traefik's container
+    has); notes never fail a lint."""
+
+    notes: list[str]
+
+    def __init__(self, findings: Iterable[Finding] = (), notes: Iterable[str] = ()) -> None:
+        super().__init__(findings)
+        self.notes = list(notes)
 
     def __str__(self) -> str:
         return "\n".join(f.line() for f in self)
@@ -149,6 +186,10 @@ class _Config:
     certificates: int = 0
     tls_entry_points: set[str] | None = None  # None: no static configuration was given
     entry_points: set[str] = field(default_factory=set)
+    statics: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
+    path_map: list[tuple[PurePosixPath, Path]] = field(default_factory=list)
+    strict_files: bool = False
+    notes: list[str] = field(default_factory=list)
 
 
 def _load(path: Path) -> Any:
@@ -189,6 +230,7 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 def _add(config: _Config, data: Mapping[str, Any], file: str) -> None:
     entry_points = _mapping(data.get("entryPoints"))
     if entry_points or "providers" in data:  # static configuration
+        config.statics.append((file, data))
         config.tls_entry_points = config.tls_entry_points or set()
         for name, entry in entry_points.items():
             config.entry_points.add(str(name))
@@ -279,13 +321,20 @@ def _option_findings(config: _Config, routers: Sequence[_Router]) -> list[Findin
             if not ca_files:
                 problem = f"clientAuthType {kind} with no caFiles"
             else:
-                unreadable = [
-                    str(ca)
-                    for ca in ca_files
-                    if not str(ca).lstrip().startswith("-----BEGIN") and not _readable(ca, file)
-                ]
+                unreadable: list[str] = []
+                for ca in ca_files if isinstance(ca_files, list) else [ca_files]:
+                    if str(ca).lstrip().startswith("-----BEGIN"):
+                        continue
+                    state = _file_state(str(ca), file, config)
+                    if state is None:
+                        config.notes.append(
+                            f"{file}: tls.options.{name}: caFiles {ca} not checked here "
+                            "(absent on this machine and not mapped with --path-map)"
+                        )
+                    elif state:
+                        unreadable.append(state)
                 if unreadable:
-                    problem = f"caFiles not readable here: {', '.join(unreadable)}"
+                    problem = f"caFiles not readable: {', '.join(unreadable)}"
             if problem:
                 findings.append(
                     Finding(
@@ -301,19 +350,133 @@ def _option_findings(config: _Config, routers: Sequence[_Router]) -> list[Findin
     return findings
 
 
-def _readable(ca: Any, config_file: str) -> bool:
-    path = Path(str(ca))
-    # Traefik resolves relative paths against its working directory; the config
-    # file's directory is the best guess here.
-    candidates = [path] if path.is_absolute() else [path, Path(config_file).parent / path]
-    for candidate in candidates:
-        try:
-            with candidate.open("rb") as handle:
-                handle.read(1)
-            return True
-        except OSError:
-            continue
-    return False
+def parse_path_map(value: PathMapArg) -> list[tuple[PurePosixPath, Path]]:
+    """``{"/certs": "deploy/certs"}`` or ``["/certs=deploy/certs"]`` as (container path,
+    local path) pairs, longest container path first. Raises CompatError on a bad entry."""
+    if value is None:
+        return []
+    pairs: list[tuple[str, str | Path]] = []
+    if isinstance(value, Mapping):
+        pairs = [(str(k), v) for k, v in value.items()]
+    else:
+        for entry in [value] if isinstance(value, str) else value:
+            inside, sep, here = str(entry).partition("=")
+            if not sep or not inside or not here:
+                raise CompatError(f"--path-map {entry!r}: expected CONTAINER_PATH=LOCAL_PATH")
+            pairs.append((inside, here))
+    out: list[tuple[PurePosixPath, Path]] = []
+    for container, local in pairs:
+        if not PurePosixPath(container).is_absolute():
+            raise CompatError(f"--path-map {container}: the container path must be absolute")
+        out.append((PurePosixPath(container), Path(local)))
+    return sorted(out, key=lambda pair: len(pair[0].parts), reverse=True)
+
+
+def _readable(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            handle.read(1)
+        return True
+    except OSError:
+        return False
+
+
+def _file_state(name: str, config_file: str, config: _Config) -> str | None:
+    """'' when the file is readable where it will be, a description when it is not,
+    None when it cannot be checked here (absolute, unmapped, absent, not strict)."""
+    inside = PurePosixPath(name)
+    if not inside.is_absolute():
+        local = Path(config_file).parent / name
+        return "" if _readable(local) else f"{name} (relative to {config_file}: {local})"
+    for container, mapped in config.path_map:
+        if inside == container or container in inside.parents:
+            local = mapped / inside.relative_to(container)
+            return "" if _readable(local) else f"{name} (mapped to {local})"
+    if _readable(Path(name)):
+        return ""
+    if Path(name).exists():
+        return f"{name} (not readable on this machine)"
+    if config.strict_files:
+        return f"{name} (absent on this machine and not mapped with --path-map)"
+    return None
+
+
+def _get_folded(data: Any, *keys: str) -> Any:
+    """data[k1][k2]... with Traefik's case-insensitive key match; None when absent."""
+    for key in keys:
+        if not isinstance(data, Mapping):
+            return None
+        data = next((v for k, v in data.items() if str(k).lower() == key.lower()), None)
+    return data
+
+
+def _static_findings(config: _Config) -> list[Finding]:
+    findings: list[Finding] = []
+    for file, data in config.statics:
+        for provider in ("docker", "swarm"):
+            section = _get_folded(data, "providers", provider)
+            if section is None or section is False:
+                continue
+            endpoint = str(_get_folded(section, "endpoint") or _DOCKER_DEFAULT_ENDPOINT)
+            if not endpoint.startswith(_SOCKET_SCHEMES):
+                continue
+            default = "" if _get_folded(section, "endpoint") else " (the default)"
+            findings.append(
+                Finding(
+                    DOCKER_SOCKET,
+                    file,
+                    f"providers.{provider}",
+                    f"the {provider} provider talks to the engine on {endpoint}{default}: the "
+                    "Engine API on that socket runs any container with any mount, so whoever "
+                    "takes Traefik takes the host",
+                    f"point providers.{provider}.endpoint at a socket proxy that allows only "
+                    "read-only container listing (tcp://socket-proxy:2375), or use the file "
+                    "provider",
+                )
+            )
+        if _get_folded(data, "api", "insecure") is True:
+            findings.append(
+                Finding(
+                    API_INSECURE,
+                    file,
+                    "api.insecure",
+                    "api.insecure: true serves the API and dashboard on the 'traefik' entry "
+                    "point (port 8080 unless set) without authentication: anyone who reaches "
+                    "it reads every router, service, middleware and TLS option",
+                    "remove api.insecure and route to api@internal through a router with "
+                    "authentication (a middleware, or mTLS), on an entry point only admins reach",
+                )
+            )
+    return findings
+
+
+def _key_findings(check: lint_keys.KeyCheck) -> list[Finding]:
+    findings: list[Finding] = []
+    for key in check.keys:
+        leaf = key.path.rsplit(".", 1)[-1]
+        if key.kind == lint_keys.STATIC:
+            what = (
+                f"Traefik's static configuration has no key {key.path}: Traefik refuses to "
+                f"start (command traefik error: {key.message})"
+            )
+        else:
+            what = (
+                f"Traefik's dynamic configuration has no key {key.path}: the file provider "
+                f"logs '{key.message}' and drops the whole file (with providers.file.directory "
+                "every file of the directory), so every router in it disappears while "
+                "Traefik runs on"
+            )
+        findings.append(
+            Finding(
+                UNKNOWN_KEY,
+                key.file,
+                key.path,
+                what,
+                f"remove {leaf!r} or spell it as Traefik's v3 reference does (keys are checked "
+                "by the bundled Traefik binary)",
+            )
+        )
+    return findings
 
 
 def lint_config(config: _Config) -> list[Finding]:
@@ -383,13 +546,30 @@ def lint_config(config: _Config) -> list[Finding]:
                 )
             )
     findings += _option_findings(config, routers)
+    findings += _static_findings(config)
     return findings
 
 
-def lint_paths(paths: Iterable[str | Path]) -> Findings:
+def lint_paths(
+    paths: Iterable[str | Path],
+    *,
+    path_map: PathMapArg = None,
+    strict_files: bool = False,
+    check_keys: bool = True,
+) -> Findings:
     """Lint Traefik configuration files (static and dynamic, YAML or TOML; directories
-    are read recursively) as one configuration. Raises CompatError on unreadable input."""
-    config = _Config()
+    are read recursively) as one configuration. Raises CompatError on unreadable input.
+
+    Args:
+        paths: files or directories.
+        path_map: container path -> local path, for the files the configuration names
+            (``{"/certs": "deploy/certs"}`` or ``["/certs=deploy/certs"]``).
+        strict_files: an absolute path neither mapped nor present is a finding, not a note.
+        check_keys: run the bundled Traefik binary for ``unknown-key`` (the other classes
+            need no binary).
+    """
+    config = _Config(path_map=parse_path_map(path_map), strict_files=strict_files)
+    parsed: list[tuple[str, Mapping[str, Any]]] = []
     for path in _expand(paths):
         data = _load(path)
         if data is None:
@@ -397,19 +577,34 @@ def lint_paths(paths: Iterable[str | Path]) -> Findings:
         if not isinstance(data, Mapping):
             raise CompatError(f"{path}: a Traefik configuration is a mapping at the top level")
         _add(config, data, str(path))
-    return Findings(lint_config(config))
+        parsed.append((str(path), data))
+    findings = lint_config(config)
+    if check_keys:
+        check = lint_keys.unknown_keys(parsed, lint_keys.binary_or_error())
+        findings = _key_findings(check) + findings
+        config.notes += check.notes
+    return Findings(findings, config.notes)
 
 
-def lint_command(paths: Sequence[str], fmt: str = "text") -> tuple[str, int]:
-    """``python -m pytest_traefik_compat lint-traefik FILE...``: (output, exit code).
-    Exit 0 without findings, 1 with findings (2, unreadable input, comes from the CLI)."""
+def lint_command(
+    paths: Sequence[str],
+    fmt: str = "text",
+    *,
+    path_map: PathMapArg = None,
+    strict_files: bool = False,
+) -> tuple[str, str, int]:
+    """``python -m pytest_traefik_compat lint-traefik FILE...``: (output, notes for
+    stderr, exit code). Exit 0 without findings, 1 with findings (2, unreadable input,
+    comes from the CLI); notes never change the exit code."""
     import json
 
-    findings = lint_paths(paths)
+    findings = lint_paths(paths, path_map=path_map, strict_files=strict_files)
+    notes = "".join(f"note: {note}\n" for note in findings.notes)
     if fmt == "json":
-        return json.dumps([f.as_dict() for f in findings], indent=2) + "\n", int(bool(findings))
+        out = json.dumps([f.as_dict() for f in findings], indent=2) + "\n"
+        return out, notes, int(bool(findings))
     if not findings:
-        return "no findings\n", 0
+        return "no findings\n", notes, 0
     lines = [f.line() for f in findings]
     lines.append(f"{len(findings)} finding(s)")
-    return "\n".join(lines) + "\n", 1
+    return "\n".join(lines) + "\n", notes, 1

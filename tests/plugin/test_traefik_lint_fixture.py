@@ -1,6 +1,7 @@
-"""The ``traefik_lint`` fixture in a user's project, driven through pytester (no engine,
-no Traefik binary): a trap in their config fails their test with the finding's line;
-a clean config passes."""
+"""The ``traefik_lint`` fixture in a user's project, driven through pytester (no engine;
+the bundled Traefik binary checks the keys): a trap in their config fails their test
+with the finding's line; a clean config passes, with caFiles mapped from Traefik's
+container to the project."""
 
 from __future__ import annotations
 
@@ -63,8 +64,8 @@ def _project(pytester: pytest.Pytester, dynamic: str) -> None:
     pytester.makefile(".yml", traefik=STATIC)
     pytester.mkdir("dynamic")
     (pytester.path / "dynamic" / "routes.yml").write_text(dynamic)
-    # caFiles resolve where Traefik runs; here, next to the config for the lint to read.
-    (pytester.path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    # A relative caFile resolves against the config file that names it.
+    (pytester.path / "dynamic" / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
     pytester.makepyfile(test_traefik_config=TESTS)
 
 
@@ -92,3 +93,33 @@ def test_a_clean_config_passes(pytester: pytest.Pytester) -> None:
     _project(pytester, CLEAN)
     result = pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
+
+
+MAPPED_TESTS = """\
+def test_mapped(traefik_lint):
+    traefik_lint.assert_clean(["traefik.yml", "dynamic"], path_map={"/certs": "certs"})
+
+
+def test_strict_without_the_map(traefik_lint):
+    traefik_lint.assert_clean(["traefik.yml", "dynamic"], strict_files=True)
+
+
+def test_unmapped_is_a_note(traefik_lint):
+    findings = traefik_lint(["traefik.yml", "dynamic"])
+    assert not findings
+    assert any("/certs/ca.pem not checked here" in note for note in findings.notes)
+"""
+
+
+def test_path_map_checks_the_ca_file_where_traefik_will_read_it(
+    pytester: pytest.Pytester,
+) -> None:
+    _project(pytester, CLEAN.replace("caFiles: [ca.pem]", "caFiles: [/certs/ca.pem]"))
+    (pytester.path / "certs").mkdir()
+    (pytester.path / "certs" / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    pytester.makepyfile(test_traefik_config=MAPPED_TESTS)
+    result = pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*[[]client-auth-ca-files[]]*/certs/ca.pem (absent on this machine and not mapped*"]
+    )
