@@ -6,20 +6,16 @@ whole suite and into the report with provenance ``custom`` and their digest."""
 from __future__ import annotations
 
 import contextlib
-import datetime
 from collections.abc import Iterator
 from pathlib import Path
 
 import docker.errors
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from pytest_traefik_compat import engine
 from pytest_traefik_compat.bases import BaseImages
 from pytest_traefik_compat.bases.catalogue import ImageSpec
+from pytest_traefik_compat.pki import CertificateAuthority
 from pytest_traefik_compat.report import load_report
 
 CORP = "acme/base:1"
@@ -29,24 +25,6 @@ TIMING_EXCLUDED = (
     "and not gateway_overhead and not tls_evidence_handshakes"
 )
 TEST_LABEL = {engine.LABEL_PREFIX + ".test": "custom-base"}
-
-
-def _team_ca_pem() -> bytes:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ACME Team Root CA")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
 
 
 def _build(context: Path, tag: str, dockerfile: str) -> str:
@@ -63,7 +41,9 @@ def team_bases(
 ) -> Iterator[dict[str, str]]:
     slim = base_images.get(ImageSpec("debian-slim"))
     corp = tmp_path_factory.mktemp("corp")
-    (corp / "ca.crt").write_bytes(_team_ca_pem())
+    CertificateAuthority.root("ACME Team Root CA", organization="ACME").cert_pem.write_to(
+        corp / "ca.crt"
+    )
     bare = tmp_path_factory.mktemp("bare")
     (bare / "hello").write_text("a base with nothing but this file\n")
     ids = {
