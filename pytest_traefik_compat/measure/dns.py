@@ -472,10 +472,11 @@ class DnsLab:
     labels: Mapping[str, str]
     ready_timeout: float = READY_TIMEOUT_S
     token: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
-    _network: Any = None
-    _servers: dict[Server, _ServerBox] = field(default_factory=dict)
-    _tmp: Path | None = None
-    ipv6: bool = False
+    _network: Any = field(default=None, init=False)
+    _servers: dict[Server, _ServerBox] = field(default_factory=dict, init=False)
+    _tmp: Path | None = field(default=None, init=False)
+    # Whether the lab's network gives containers an IPv6 address (glibc's AI_ADDRCONFIG).
+    ipv6: bool = field(default=False, init=False)
 
     @property
     def network_name(self) -> str:
