@@ -106,6 +106,17 @@ def test_build(traefik_base, traefik_build):
 """
 
 
+def _tiny_build_fails_with(scenario: Scenario, line: str) -> None:
+    """Builds the tiny module in a run: its one test fails with ``line`` as the one clear
+    line of the output, and the run leaves nothing behind."""
+    _tiny_module(scenario.pytester.path)
+    scenario.pytester.makepyfile(BUILD_TEST)
+    result = scenario.run()
+    result.assert_outcomes(failed=1)
+    print(assert_one_clear_line(output_of(result), line))
+    scenario.assert_nothing_left()
+
+
 # ----------------------------------------------------------------- bases
 
 
@@ -149,22 +160,15 @@ def _path_without_go() -> str:
 
 
 def test_missing_go(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
-    _tiny_module(scenario.pytester.path)
     monkeypatch.setenv("PATH", _path_without_go())
     # Without it the builder would fall back to /usr/local/go/bin/go and find Go.
     monkeypatch.setenv("PYTEST_TRAEFIK_GO", "go")
     monkeypatch.delenv("GOROOT", raising=False)
-    scenario.pytester.makepyfile(BUILD_TEST)
-    result = scenario.run()
-    result.assert_outcomes(failed=1)
-    print(
-        assert_one_clear_line(
-            output_of(result),
-            "Go toolchain not found: PYTEST_TRAEFIK_GO=go is not an executable nor a command "
-            "on PATH; install Go >= 1.22 (https://go.dev/dl) or fix PYTEST_TRAEFIK_GO",
-        )
+    _tiny_build_fails_with(
+        scenario,
+        "Go toolchain not found: PYTEST_TRAEFIK_GO=go is not an executable nor a command "
+        "on PATH; install Go >= 1.22 (https://go.dev/dl) or fix PYTEST_TRAEFIK_GO",
     )
-    scenario.assert_nothing_left()
 
 
 FAKE_OLD_GO = """#!/bin/sh
@@ -178,7 +182,6 @@ esac
 
 
 def test_go_too_old(scenario: Scenario, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    _tiny_module(scenario.pytester.path)
     fake_dir = tmp_path / "old-go"
     fake_dir.mkdir()
     fake = fake_dir / "go"
@@ -186,17 +189,11 @@ def test_go_too_old(scenario: Scenario, monkeypatch: pytest.MonkeyPatch, tmp_pat
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     monkeypatch.setenv("PATH", f"{fake_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.delenv("PYTEST_TRAEFIK_GO", raising=False)
-    scenario.pytester.makepyfile(BUILD_TEST)
-    result = scenario.run()
-    result.assert_outcomes(failed=1)
-    print(
-        assert_one_clear_line(
-            output_of(result),
-            f"Go go1.20.14 at {fake} is too old: install Go >= 1.22 (https://go.dev/dl) "
-            "or put a newer `go` on PATH",
-        )
+    _tiny_build_fails_with(
+        scenario,
+        f"Go go1.20.14 at {fake} is too old: install Go >= 1.22 (https://go.dev/dl) "
+        "or put a newer `go` on PATH",
     )
-    scenario.assert_nothing_left()
 
 
 def test_module_that_does_not_compile(scenario: Scenario) -> None:

@@ -69,6 +69,17 @@ def _pytest(directory: Path, *args: str) -> subprocess.Popen[str]:
     )
 
 
+def _cleanup(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m pytest_traefik_compat cleanup ARGS``; fails the test if it fails."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_traefik_compat", "cleanup", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+
 def _wait_for_line(proc: subprocess.Popen[str], marker: str, timeout: float) -> str:
     assert proc.stdout is not None
     seen = []
@@ -110,13 +121,7 @@ def test_killed_run_is_cleaned_by_the_cleanup_command(
         if proc.poll() is None:
             proc.kill()
     assert _owned_by(proc.pid), "SIGKILL leaves the stack behind"
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest_traefik_compat", "cleanup"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    done = _cleanup()
     assert "removed" in done.stdout
     assert _owned_by(proc.pid) == []
     names = [n.name for n in engine.client().networks.list()]
@@ -166,13 +171,7 @@ def test_keep_keeps_failed_stacks_until_cleanup_run(tmp_path: Path) -> None:
     nxt = _pytest(tmp_path)
     nxt.communicate(timeout=RUN_TIMEOUT_S)
     assert _owned_by(proc.pid) == kept
-    subprocess.run(
-        [sys.executable, "-m", "pytest_traefik_compat", "cleanup", "--run", run_id],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    _cleanup("--run", run_id)
     assert _owned_by(proc.pid) == []
 
 
@@ -260,11 +259,5 @@ def test_gateway_close_under_keep_keeps_failed_tests_gateways(tmp_path: Path) ->
         assert containers_of(_prefix(output, "INSIDE-PREFIX")), "closed inside, then failed: kept"
         assert containers_of(_prefix(output, "PASSING-PREFIX")) == [], "passing test's removed"
     finally:
-        subprocess.run(
-            [sys.executable, "-m", "pytest_traefik_compat", "cleanup", "--run", run_id],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
+        _cleanup("--run", run_id)
     assert _owned_by(proc.pid) == []

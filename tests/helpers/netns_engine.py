@@ -17,7 +17,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,6 +92,24 @@ def _umount_under(root: Path) -> None:
             mounts.append(target)
     for target in sorted(mounts, key=len, reverse=True):
         _run(["umount", "-l", target], check=False, timeout=20)
+
+
+def _log_tail(path: Path | None, lines: int) -> str:
+    """The last ``lines`` lines of a log file, or "" when there is none (yet)."""
+    if path is None or not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _docker_answers(url: str) -> bool:
+    """Whether the Docker API at ``url`` answers ``docker version`` (bounded: 10 s)."""
+    done = subprocess.run(
+        ["docker", "-H", url, "version", "--format", "{{.Server.Version}}"],
+        capture_output=True,
+        timeout=10,
+        check=False,
+    )
+    return done.returncode == 0
 
 
 def save_load(references: Sequence[str], docker_host: str, timeout: float = 300) -> float:
@@ -218,18 +236,10 @@ class NetnsDockerd:
     def _answers(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
             raise RuntimeError(f"dockerd exited: {self.log_tail()}")
-        done = subprocess.run(
-            ["docker", "-H", self.url, "version", "--format", "{{.Server.Version}}"],
-            capture_output=True,
-            timeout=10,
-            check=False,
-        )
-        return done.returncode == 0
+        return _docker_answers(self.url)
 
     def log_tail(self, lines: int = 15) -> str:
-        if self.log_path is None or not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return _log_tail(self.log_path, lines)
 
     def stop(self) -> list[str]:
         """Remove everything, in reverse; returns what could not be removed."""
@@ -270,18 +280,6 @@ class NetnsDockerd:
                         child.rmdir()
                 path.rmdir()
         return problems
-
-
-@contextlib.contextmanager
-def netns_dockerd(workdir: Path) -> Iterator[NetnsDockerd]:
-    engine = NetnsDockerd(workdir)
-    try:
-        engine.start()
-        yield engine
-    finally:
-        problems = engine.stop()
-        if problems:
-            raise RuntimeError("; ".join(problems))
 
 
 @dataclass
@@ -355,18 +353,10 @@ class PodmanService:
             raise RuntimeError(f"podman service exited: {self.log_tail()}")
         if not self.socket.exists():
             return False
-        done = subprocess.run(
-            ["docker", "-H", self.url, "version", "--format", "{{.Server.Version}}"],
-            capture_output=True,
-            timeout=10,
-            check=False,
-        )
-        return done.returncode == 0
+        return _docker_answers(self.url)
 
     def log_tail(self, lines: int = 15) -> str:
-        if self.log_path is None or not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return _log_tail(self.log_path, lines)
 
     def stop(self) -> list[str]:
         problems: list[str] = []
@@ -408,18 +398,6 @@ class PodmanService:
             else:
                 state.unlink(missing_ok=True)
         return problems
-
-
-@contextlib.contextmanager
-def podman_service(workdir: Path) -> Iterator[PodmanService]:
-    service = PodmanService(workdir)
-    try:
-        service.start()
-        yield service
-    finally:
-        problems = service.stop()
-        if problems:
-            raise RuntimeError("; ".join(problems))
 
 
 @dataclass
@@ -519,10 +497,7 @@ class NamespaceSshd:
         return done.returncode == 0
 
     def log_tail(self, lines: int = 10) -> str:
-        path = self.dir / "sshd.log"
-        if not path.exists():
-            return ""
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        return _log_tail(self.dir / "sshd.log", lines)
 
     def stop(self) -> None:
         if self.process is not None:
