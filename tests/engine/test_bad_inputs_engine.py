@@ -84,20 +84,21 @@ def scenario(pytester: pytest.Pytester, docker_engine: None) -> Scenario:
     return Scenario(pytester)
 
 
-def _broken_module(root: Path) -> Path:
-    module = root / "broken"
+def _go_module(root: Path, name: str, main_body: str) -> Path:
+    """A one-file Go module ``example.com/<name>`` in ``root/<name>``."""
+    module = root / name
     module.mkdir()
-    (module / "go.mod").write_text("module example.com/broken\n\ngo 1.22\n")
-    (module / "main.go").write_text("package main\n\nfunc main() {\n\tundefinedThing()\n}\n")
+    (module / "go.mod").write_text(f"module example.com/{name}\n\ngo 1.22\n")
+    (module / "main.go").write_text(f"package main\n\nfunc main() {{{main_body}}}\n")
     return module
+
+
+def _broken_module(root: Path) -> Path:
+    return _go_module(root, "broken", "\n\tundefinedThing()\n")
 
 
 def _tiny_module(root: Path) -> Path:
-    module = root / "tiny"
-    module.mkdir()
-    (module / "go.mod").write_text("module example.com/tiny\n\ngo 1.22\n")
-    (module / "main.go").write_text("package main\n\nfunc main() {}\n")
-    return module
+    return _go_module(root, "tiny", "")
 
 
 BUILD_TEST = """

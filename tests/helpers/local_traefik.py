@@ -165,6 +165,37 @@ def static_config(websecure: int, admin: int, dynamic_dir: Path) -> dict[str, An
 
 
 @contextmanager
+def traefik_process(
+    binary: Path, static_path: Path, workdir: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """The Traefik binary on its static config file; yields the process and its log
+    (``workdir/traefik.log``). Terminated when the block ends, killed after 10 s.
+
+    Args:
+        binary: the Traefik executable.
+        static_path: the static configuration file.
+        workdir: the process's working directory, where its log goes.
+    """
+    log_path = workdir / "traefik.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [str(binary), f"--configFile={static_path}"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=workdir,
+        )
+    try:
+        yield proc, log_path
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+@contextmanager
 def run_traefik(
     tmp_path: Path,
     dynamic: Mapping[str, Any],
@@ -184,16 +215,8 @@ def run_traefik(
     (dynamic_dir / "dynamic.yml").write_text(to_yaml(dynamic))
     static_path = tmp_path / "traefik.yml"
     static_path.write_text(to_yaml(static_config(websecure, admin, dynamic_dir)))
-    log_path = tmp_path / "traefik.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [str(binary), f"--configFile={static_path}"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-        )
-    gateway = LocalTraefik(proc, websecure, admin, log_path)
-    try:
+    with traefik_process(binary, static_path, tmp_path) as (proc, log_path):
+        gateway = LocalTraefik(proc, websecure, admin, log_path)
         deadline = time.monotonic() + timeout
         while True:
             assert proc.poll() is None, gateway.log()
@@ -212,13 +235,6 @@ def run_traefik(
         # a short pause lets the entry point's TLS manager switch over.
         time.sleep(0.2)
         yield gateway
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
 
 
 def mtls_option(ca_files: Sequence[str], **extra: Any) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from pytest_traefik_compat.gateway.logs import config_errors
 from pytest_traefik_compat.gateway.render import write_config_files
 from pytest_traefik_compat.gateway.wait import router_problems
 from pytest_traefik_compat.pki import CertificateAuthority
-from tests.helpers.local_traefik import binary_or_skip, http_backend
+from tests.helpers.local_traefik import binary_or_skip, http_backend, traefik_process
 from tests.helpers.loopback import QuietHandler, free_port
 
 
@@ -96,15 +95,7 @@ def test_real_traefik_enforces_tls13_mtls_and_sni(tmp_path: Path, backend_url: s
         admin_address=f"127.0.0.1:{admin}",
     )
     files = write_config_files(config, tmp_path)
-    log_path = tmp_path / "traefik.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [str(binary), f"--configFile={files.static}"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-        )
-    try:
+    with traefik_process(binary, files.static, tmp_path) as (proc, log_path):
         router = t.router_names(config)[0]
         deadline = time.monotonic() + 10
         payload: dict[str, Any] = {}
@@ -144,10 +135,3 @@ def test_real_traefik_enforces_tls13_mtls_and_sni(tmp_path: Path, backend_url: s
 
         with urllib.request.urlopen(f"http://127.0.0.1:{admin}/ping", timeout=2) as resp:
             assert resp.status == 200
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
