@@ -24,8 +24,8 @@ HERE = Path(__file__).resolve().parent
 # The order the suite's tests run in on each base (pytest then groups the items by
 # base); a topic's tests need not be adjacent. The behaviour checks come first, the
 # figures after them (Traefik's memory is read after the traffic of the checks
-# before it), the budgets after the records they judge, then the TLS timing and the
-# second gateway's routes.
+# before it), the budgets after the records they judge, then the TLS evidence, the
+# gateway's overhead and the second gateway's routes.
 RUN_ORDER: tuple[str, ...] = (
     "test_image_facts",
     "test_start_matrix",
