@@ -34,9 +34,11 @@ from pytest_traefik_compat.plugin.settings import (
     parse_handshakes,
     parse_images,
     parse_mirror,
+    parse_profile,
     parse_samples,
     parse_source,
 )
+from pytest_traefik_compat.records.profiles import DEFAULT_PROFILE
 
 GROUP = "traefik-compat"
 # The heading names the plugin, so `pytest --help | grep -A80 traefik-compat` finds it.
@@ -129,6 +131,18 @@ OPTIONS: tuple[Option, ...] = (
         default=DEFAULT_SOURCE,
         help="where base images come from: built locally from Debian packages (no "
         "registry) or pulled from a registry",
+    ),
+    Option(
+        flag="--traefik-profile",
+        dest="traefik_profile",
+        ini="traefik_profile",
+        env="PYTEST_TRAEFIK_PROFILE",
+        convert=parse_profile,
+        metavar="default|full",
+        default=DEFAULT_PROFILE,
+        help="which checks run: default, the gate a CI pipeline can afford on every "
+        "change, or full, which adds the study (in-process modes, Traefik's own figures, "
+        "gateway overhead, TLS timing, plugins, name resolution, ...)",
     ),
     Option(
         flag="--traefik-samples",

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from pytest_traefik_compat.bases.catalogue import SOURCES, VARIANT_NAMES, ImageSpec, Source
 from pytest_traefik_compat.measure.budgets import Budgets
+from pytest_traefik_compat.records import profiles
+from pytest_traefik_compat.records.profiles import DEFAULT_PROFILE, Profile
 
 SAMPLES_RANGE = (1, 200)
 HANDSHAKES_RANGE = (1, 10_000)
@@ -71,6 +73,13 @@ def parse_images(value: str) -> tuple[ImageSpec, ...]:
             f"duplicate image {', '.join(duplicates)!s} in {value!r}; list each once"
         )
     return tuple(specs)
+
+
+def parse_profile(value: str) -> Profile:
+    try:
+        return profiles.parse_profile(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def parse_source(value: str) -> Source:
@@ -169,6 +178,8 @@ class Settings:
     lock_strict: bool = False
     # --traefik-budget limits, judged on the figures' confidence intervals.
     budgets: Budgets = field(default_factory=Budgets)
+    # The checks of the run: the CI gate (default) or the whole study (full).
+    profile: Profile = DEFAULT_PROFILE
 
     @property
     def enabled(self) -> bool:

@@ -23,6 +23,7 @@ VARIABLE = re.compile(r"\bPYTEST_TRAEFIK_[A-Z][A-Z0-9_]*")
 RAW = {
     "traefik_images": "alpine,scratch",
     "traefik_source": "registry",
+    "traefik_profile": "full",
     "traefik_samples": "3",
     "traefik_budgets": "rss_mb=64",
     "traefik_handshakes": "7",
