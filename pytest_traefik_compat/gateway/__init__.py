@@ -8,8 +8,9 @@ Must not import pytest, gobuild or report; reaches the engine only through ``eng
 
 from __future__ import annotations
 
-from pytest_traefik_compat.gateway.clients import GrpcClient, HttpsClient, TlsProbe
+from pytest_traefik_compat.gateway.clients import GrpcClient, HttpsClient
 from pytest_traefik_compat.gateway.services import RunningService, ServiceSpec
 from pytest_traefik_compat.gateway.stack import Gateway
+from pytest_traefik_compat.gateway.tlsprobe import TlsProbe
 
 __all__ = ["Gateway", "GrpcClient", "HttpsClient", "RunningService", "ServiceSpec", "TlsProbe"]

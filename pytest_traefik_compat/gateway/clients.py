@@ -20,10 +20,6 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from requests.adapters import HTTPAdapter
 
 from pytest_traefik_compat import engine
-
-# Temporary: re-exports for call sites being moved to gateway.tlsprobe; remove.
-from pytest_traefik_compat.gateway.tlsprobe import TlsProbe as TlsProbe
-from pytest_traefik_compat.gateway.tlsprobe import probe_tls as probe_tls
 from pytest_traefik_compat.grpc_stubs.demo.v1 import demo_pb2, demo_pb2_grpc
 
 LOOPBACK = "127.0.0.1"

@@ -24,24 +24,18 @@ from pytest_traefik_compat import engine
 from pytest_traefik_compat.errors import StackError
 from pytest_traefik_compat.gateway import render, traefik
 from pytest_traefik_compat.gateway import wait as readiness
-from pytest_traefik_compat.gateway.clients import (
-    GrpcClient,
-    HttpsClient,
-    TlsProbe,
-    probe_tls,
-)
+from pytest_traefik_compat.gateway.clients import GrpcClient, HttpsClient
 from pytest_traefik_compat.gateway.services import (
     LOG_TAIL,
     RunningService,
     ServiceSpec,
     start_failure,
 )
+from pytest_traefik_compat.gateway.tlsprobe import TlsProbe, probe_tls
 from pytest_traefik_compat.gateway.wait import READY_TIMEOUT_S
 from pytest_traefik_compat.pki import SessionPKI
 
 __all__ = ["Gateway", "KeepPolicy", "Progress"]
-# temporary: re-exports for call sites being moved; remove
-__all__ += ["RunningService", "ServiceSpec"]
 
 Progress = Callable[[str], None]
 # Asked on close(): True keeps the gateway's containers (--traefik-keep on a failure).

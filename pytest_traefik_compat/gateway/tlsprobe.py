@@ -338,11 +338,6 @@ def probe_tls(
             raw.close()
 
 
-# Temporary: the names the suite still calls the probe and its result by; remove.
-Outcome = TlsProbe
-timed_handshake = probe_tls
-
-
 # ---------------------------------------------------------------- series
 
 

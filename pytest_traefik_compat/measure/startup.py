@@ -36,7 +36,8 @@ import requests
 
 from pytest_traefik_compat import engine
 from pytest_traefik_compat.errors import StackError
-from pytest_traefik_compat.gateway.stack import Gateway, RunningService, ServiceSpec
+from pytest_traefik_compat.gateway.services import RunningService, ServiceSpec
+from pytest_traefik_compat.gateway.stack import Gateway
 
 POLL_S = 0.02  # the poll interval of every start measurement (its resolution)
 REQUEST_TIMEOUT_S = 0.5

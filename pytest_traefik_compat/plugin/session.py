@@ -20,12 +20,12 @@ from typing import Any
 
 import pytest
 
-from pytest_traefik_compat import __version__, engine, gobuild
+from pytest_traefik_compat import __version__, engine
 from pytest_traefik_compat.bases import BaseImage, BaseImages
 from pytest_traefik_compat.bases.catalogue import ImageSpec
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.gateway.stack import Gateway, KeepPolicy
-from pytest_traefik_compat.measure import timing as measure
+from pytest_traefik_compat.measure import quiet
 from pytest_traefik_compat.plugin.builds import Builds
 from pytest_traefik_compat.plugin.markers import applicability, marker_problem
 from pytest_traefik_compat.plugin.progress import ProgressLines, is_xdist_worker
@@ -39,7 +39,7 @@ RUN_ID_INPUT = "traefik_compat_run"
 RECORDS_OUTPUT = "traefik_compat_records"
 KEPT_OUTPUT = "traefik_compat_kept"
 # A test using any of these works the engine (builds, containers) and so holds the
-# machine lock shared while it runs (measure.busy).
+# machine lock shared while it runs (quiet.busy).
 ENGINE_FIXTURES = frozenset({"traefik_base", "traefik_build", "traefik_gateway"})
 
 
@@ -146,7 +146,7 @@ class CompatSession:
             if self.settings.enabled and ENGINE_FIXTURES & set(getattr(item, "fixturenames", ())):
                 # Builds, gateways and checks hold the machine lock shared, so a timing
                 # series on another worker or run waits for them and they wait for it.
-                with measure.busy(self.lock_dir):
+                with quiet.busy(self.lock_dir):
                     return (yield)
             return (yield)
         finally:
@@ -154,13 +154,13 @@ class CompatSession:
 
     def timing_series(
         self, gateway: Gateway, what: str
-    ) -> AbstractContextManager[measure.Conditions]:
-        """A timing series on ``gateway``'s engine: alone on the machine (measure.quiet),
+    ) -> AbstractContextManager[quiet.Conditions]:
+        """A timing series on ``gateway``'s engine: alone on the machine (quiet.quiet),
         with the conditions it was measured under."""
-        return measure.quiet(
+        return quiet.quiet(
             self.lock_dir,
             owner=f"{self.worker_id}:{os.getpid()}:{gateway.label}:{what}",
-            others=lambda: measure.other_running_containers(gateway.prefix),
+            others=lambda: quiet.other_running_containers(gateway.prefix),
         )
 
     @pytest.hookimpl(wrapper=True)
@@ -317,10 +317,6 @@ class CompatSession:
     def builds(self) -> Builds:
         """The run's builds (Go binaries, service images, Traefik's image)."""
         return Builds(self.cache_dir, self.lock_dir, self.progress)
-
-    def build_go(self, request: gobuild.BuildRequest) -> gobuild.BuiltBinary:
-        """temporary: kept for call sites being moved; remove (``builds.go_binary``)."""
-        return self.builds.go_binary(request)
 
 
 def base_param(item: pytest.Item) -> ImageSpec | None:

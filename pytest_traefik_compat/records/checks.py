@@ -368,7 +368,7 @@ class TlsEvidence:
     full_ci_high: str = "full_ci_high"
     resumed_ci_low: str = "resumed_ci_low"
     resumed_ci_high: str = "resumed_ci_high"
-    outcomes: str = _detail("outcomes")  # {case: tlsprobe.Outcome.as_dict()}
+    outcomes: str = _detail("outcomes")  # {case: tlsprobe.TlsProbe.as_dict()}
     findings: str = _detail("findings")
     # {case: the class the check asserts ("alert:unknown_ca", "http:421"), or several
     # joined by "|", or RECORDED where the outcome is recorded only}
@@ -384,7 +384,7 @@ class TlsEvidence:
 @dataclass(frozen=True)
 class CaseOutcome:
     """The keys of one entry of the tls-evidence ``details["outcomes"]`` (one case's
-    ``tlsprobe.Outcome.as_dict()``)."""
+    ``tlsprobe.TlsProbe.as_dict()``)."""
 
     outcome: str = "outcome"  # the class: "alert:unknown_ca", "http:421", "timeout", ...
     stage: str = "stage"  # connect, handshake, read or ok

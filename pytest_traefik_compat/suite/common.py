@@ -12,8 +12,7 @@ import requests
 from pytest_traefik_compat.gateway import tlsprobe as tp
 from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.stack import Gateway
-from pytest_traefik_compat.measure import probes
-from pytest_traefik_compat.measure import timing as measure
+from pytest_traefik_compat.measure import memory, metrics, startup
 from pytest_traefik_compat.records import Record
 from pytest_traefik_compat.records.checks import MEMORY, MISSING, TLS_EVIDENCE, part_series
 
@@ -35,9 +34,9 @@ def health_path(stack: Gateway) -> str:
     return stack.service_specs[0].health_path
 
 
-def add_parts(record: Record, series: str, samples: list[measure.StartSample]) -> None:
+def add_parts(record: Record, series: str, samples: list[startup.StartSample]) -> None:
     """One sample series per part of a start (``part_series(series, part)``), in ms."""
-    for part, values in measure.medians_by_part(samples).items():
+    for part, values in startup.medians_by_part(samples).items():
         record.add_samples(part_series(series, part), values, "ms")
 
 
@@ -56,18 +55,18 @@ def measure_memory(service: Any, record: Record) -> dict[str, int]:
     # scrape once to warm it, then read the kernel right before the compared scrape.
     session.get(service.url(8080, "/metrics"), timeout=5).raise_for_status()
     pid = service.pid()
-    rss = measure.proc_status(pid)["VmRSS"]
+    rss = memory.proc_status(pid)["VmRSS"]
     text = session.get(service.url(8080, "/metrics"), timeout=5).text
-    audit = probes.audit_metrics(
+    audit = metrics.audit_metrics(
         text, keep=["process_resident_memory_bytes", "go_memstats_heap_inuse_bytes"]
     )
     for index in range(LOAD_REQUESTS):
         path = f"/api/fib/{index % 90}" if index % 4 else "/metrics"
         session.get(service.url(8080, path), timeout=5).raise_for_status()
-    peak = measure.proc_status(pid)["VmHWM"]
+    peak = memory.proc_status(pid)["VmHWM"]
     cgroup = None
     with suppress(Exception):
-        cgroup = measure.cgroup_memory_without_cache(
+        cgroup = memory.cgroup_memory_without_cache(
             service.container.stats(stream=False, one_shot=True)
         )
     reported = audit.values.get("process_resident_memory_bytes")
@@ -90,7 +89,7 @@ def measure_memory(service: Any, record: Record) -> dict[str, int]:
 
 
 def record_cases(
-    record: Record, outcomes: dict[str, tp.Outcome], expected: dict[str, str]
+    record: Record, outcomes: dict[str, tp.TlsProbe], expected: dict[str, str]
 ) -> list[str]:
     """One figure per case (its outcome class), the outcomes and expectations in the
     details; returns the findings (a case off its expectation, or no evidence)."""

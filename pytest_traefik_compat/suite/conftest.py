@@ -13,7 +13,8 @@ from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.bases.images import ServiceBuild
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.gateway import traefik
-from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
+from pytest_traefik_compat.gateway.services import ServiceSpec
+from pytest_traefik_compat.gateway.stack import Gateway
 from pytest_traefik_compat.plugin.session import CompatSession, sample_apps_dir, settings_key
 from pytest_traefik_compat.records.checks import PLUGIN_VALUE, STATIC
 

@@ -8,9 +8,9 @@ import time
 import requests
 
 from pytest_traefik_compat import engine
-from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
-from pytest_traefik_compat.measure import probes
-from pytest_traefik_compat.measure import timing as measure
+from pytest_traefik_compat.gateway.services import ServiceSpec
+from pytest_traefik_compat.gateway.stack import Gateway
+from pytest_traefik_compat.measure import healthcheck, metrics, waiting
 from pytest_traefik_compat.records.checks import (
     ALIGNMENT,
     HEALTH_METRICS,
@@ -58,7 +58,7 @@ def test_health_metrics(compat_stack: Gateway, traefik_record: RecordFactory) ->
     }
     for name, (url, families, content_type) in targets.items():
         answer = requests.get(url, timeout=5)
-        audit = probes.audit_metrics(answer.text)
+        audit = metrics.audit_metrics(answer.text)
         record.figure(families, audit.families, "count")
         record.figure(content_type, answer.headers.get("content-type", ""))
         if answer.status_code != 200 or not answer.headers.get("content-type", "").startswith(
@@ -102,7 +102,7 @@ def test_healthcheck(compat_stack: Gateway, traefik_record: RecordFactory) -> No
     container = compat_stack.services["app"].container
     results = {}
     for style in HEALTHCHECK_STYLES:
-        result = probes.exec_in(container, HEALTHCHECK_COMMANDS[style])
+        result = engine.exec_in(container, HEALTHCHECK_COMMANDS[style])
         results[style] = {
             STYLE_RESULT.works: result.ok,
             STYLE_RESULT.exit_code: result.exit_code,
@@ -115,8 +115,8 @@ def test_healthcheck(compat_stack: Gateway, traefik_record: RecordFactory) -> No
         ServiceSpec(compat_stack.service_specs[0].image, alias="hc-fresh"), wait=False
     )
     try:
-        status, _ = probes.wait_health_status(fresh.container, "healthy", timeout=30)
-        timing = measure.health_timing(fresh.container)
+        status, _ = healthcheck.wait_health_status(fresh.container, "healthy", timeout=30)
+        timing = healthcheck.health_timing(fresh.container)
     finally:
         compat_stack.services.pop("hc-fresh", None)
         engine.remove(fresh.container)
@@ -157,7 +157,7 @@ def test_alignment(compat_stack: Gateway, traefik_record: RecordFactory) -> None
             service.url(8081, "/admin/health?state=unhealthy"), timeout=5
         ).raise_for_status()
         still_routed = gateway_status() == 200  # right after the flip Traefik has not looked yet
-        removed = probes.wait_for(lambda: gateway_status() == 503, timeout=ALIGNMENT_TIMEOUT_S)
+        removed = waiting.wait_for(lambda: gateway_status() == 503, timeout=ALIGNMENT_TIMEOUT_S)
         if removed is not None:
             removed = time.monotonic() - flipped
         removed_status = requests.get(
@@ -167,7 +167,7 @@ def test_alignment(compat_stack: Gateway, traefik_record: RecordFactory) -> None
             service.url(8081, "/admin/health?state=healthy"), timeout=5
         ).raise_for_status()
         healed = time.monotonic()
-        restored = probes.wait_for(lambda: gateway_status() == 200, timeout=ALIGNMENT_TIMEOUT_S)
+        restored = waiting.wait_for(lambda: gateway_status() == 200, timeout=ALIGNMENT_TIMEOUT_S)
         if restored is not None:
             restored = time.monotonic() - healed
     removed_ms = round(removed * 1000) if removed is not None else None

@@ -11,7 +11,6 @@ from cryptography.x509.oid import NameOID
 from pytest_traefik_compat.gateway import tlsprobe as tp
 from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.stack import Gateway
-from pytest_traefik_compat.measure import probes
 from pytest_traefik_compat.pki import BAD_CLIENT_KINDS, SessionPKI
 from pytest_traefik_compat.plugin.settings import Settings
 from pytest_traefik_compat.records.checks import (
@@ -25,6 +24,9 @@ from pytest_traefik_compat.records.checks import (
     UNKNOWN_SNI,
 )
 from pytest_traefik_compat.suite.common import RecordFactory
+
+# Bound on the valid chain's series (--traefik-handshakes connections).
+VALID_BUDGET_S = 120.0
 
 
 def test_mtls(
@@ -45,22 +47,26 @@ def test_mtls(
     """
     record = traefik_record(MTLS.check)
     port = compat_stack.https_port
-    valid = probes.handshakes(
-        port, traefik_pki.client_context, sni=traefik.APP_HOST, count=traefik_settings.handshakes
+    valid = tp.full_handshakes(
+        port,
+        traefik_pki.client_context,
+        sni=traefik.APP_HOST,
+        count=traefik_settings.handshakes,
+        time_budget=VALID_BUDGET_S,
     )
     record.figure(MTLS.handshakes, valid.attempts, "count")
     record.figure(MTLS.success_rate, valid.success_rate, "ratio")
-    record.add_samples(MTLS.handshake, [s * 1000 for s in valid.seconds], "ms")
+    record.add_samples(MTLS.handshake, [s * 1000 for s in valid.connection_seconds], "ms")
     # Refused means the gateway sent a TLS alert (tlsprobe classes each outcome); a
     # timeout, reset or client-side failure counts as let in: it proves no refusal.
-    outcomes: dict[str, tp.Outcome] = {
-        kind: tp.timed_handshake(port, traefik_pki.client_context(kind), sni=traefik.APP_HOST)
+    outcomes: dict[str, tp.TlsProbe] = {
+        kind: tp.probe_tls(port, traefik_pki.client_context(kind), sni=traefik.APP_HOST)
         for kind in BAD_CLIENT_KINDS
     }
     anonymous = traefik_pki.client_context()
     anonymous.check_hostname = False
     for label, sni in ((NO_SNI, None), (UNKNOWN_SNI, "other.compat.test")):
-        outcomes[label] = tp.timed_handshake(port, anonymous, sni=sni)
+        outcomes[label] = tp.probe_tls(port, anonymous, sni=sni)
     refusals: dict[str, dict[str, Any]] = {
         kind: {
             REFUSAL.refused: tp.refused(probe),

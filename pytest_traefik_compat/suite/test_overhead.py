@@ -6,8 +6,9 @@ import urllib.parse
 
 import pytest
 
-from pytest_traefik_compat.gateway import overhead, traefik
+from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.stack import Gateway
+from pytest_traefik_compat.measure import overhead
 from pytest_traefik_compat.pki import SessionPKI
 from pytest_traefik_compat.plugin.session import CompatSession
 from pytest_traefik_compat.records.checks import GATEWAY_OVERHEAD, MISSING

@@ -10,7 +10,7 @@ from pytest_traefik_compat import engine, gobuild
 from pytest_traefik_compat.bases import BaseImage, images, startcheck
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.gateway.stack import Gateway
-from pytest_traefik_compat.measure import probes
+from pytest_traefik_compat.measure import waiting
 from pytest_traefik_compat.plugin.session import CompatSession
 from pytest_traefik_compat.records.checks import (
     BUILD_FAILED,
@@ -62,10 +62,10 @@ def test_go_plugin(
     record = traefik_record(GO_PLUGIN.check, variant=linkage)
     module = sample_dir / "goplugin"
     try:
-        host = traefik_compat.build_go(
+        host = traefik_compat.builds.go_binary(
             gobuild.BuildRequest(module, package="./host", linkage=linkage, output_name="host")
         )
-        plugin = traefik_compat.build_go(
+        plugin = traefik_compat.builds.go_binary(
             gobuild.BuildRequest(
                 module,
                 package="./greeter",
@@ -92,7 +92,7 @@ def test_go_plugin(
     )
     container = compat_stack.run_container(image.tag, f"goplugin-{linkage}")
     try:
-        code, _ = probes.container_exit(container, timeout=START_TIMEOUT_S)
+        code, _ = waiting.container_exit(container, timeout=START_TIMEOUT_S)
         output = engine.log_tail(container, 5)
     finally:
         container.remove(force=True)

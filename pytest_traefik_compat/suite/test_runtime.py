@@ -9,7 +9,8 @@ import requests
 
 from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.bases.images import ServiceBuild
-from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
+from pytest_traefik_compat.gateway.services import ServiceSpec
+from pytest_traefik_compat.gateway.stack import Gateway
 from pytest_traefik_compat.records.checks import MISSING, RUNTIME_FACTS, STATIC
 from pytest_traefik_compat.suite.common import RecordFactory
 

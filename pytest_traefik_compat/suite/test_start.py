@@ -17,7 +17,7 @@ from pytest_traefik_compat.bases import BaseImage, startcheck
 from pytest_traefik_compat.bases.images import ServiceBuild
 from pytest_traefik_compat.gateway.stack import Gateway
 from pytest_traefik_compat.grpc_stubs.demo.v1 import demo_pb2, demo_pb2_grpc
-from pytest_traefik_compat.measure import probes
+from pytest_traefik_compat.measure import waiting
 from pytest_traefik_compat.records.checks import (
     BUILD_FAILED,
     FAILS,
@@ -74,12 +74,12 @@ def test_start_matrix(
         # An exec failure ends the container at once: no port is published then.
         ports = engine.host_ports(container)
         port = ports.get(8080)
-        answered = probes.wait_for(
+        answered = waiting.wait_for(
             lambda: (
                 _exited(container)
                 or (
                     port is not None
-                    and probes.http_ok(f"http://{engine.engine_address()}:{port}/healthz")
+                    and waiting.http_ok(f"http://{engine.engine_address()}:{port}/healthz")
                 )
             ),
             timeout=START_TIMEOUT_S,

@@ -25,9 +25,9 @@ import pytest
 
 from pytest_traefik_compat import engine
 from pytest_traefik_compat.bases.images import ServiceBuild
-from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
-from pytest_traefik_compat.measure import stats
-from pytest_traefik_compat.measure import timing as measure
+from pytest_traefik_compat.gateway.services import ServiceSpec
+from pytest_traefik_compat.gateway.stack import Gateway
+from pytest_traefik_compat.measure import startup, stats
 from pytest_traefik_compat.plugin.session import CompatSession
 from pytest_traefik_compat.plugin.settings import Settings
 from pytest_traefik_compat.records.checks import (
@@ -46,6 +46,8 @@ from pytest_traefik_compat.suite.common import (
 
 INPROCESS_FACTOR = 3
 INPROCESS_ROUNDS = 3  # rounds of (gin, grpc, mixed); each exec costs ~0.15 s more
+# One exec re-runs the binary a whole round of starts: bounded, but generously.
+INPROCESS_TIMEOUT_S = 600.0
 
 
 def test_startup_latency(
@@ -82,7 +84,7 @@ def test_startup_latency(
     if control_build is not None:
         specs_by_key["control"] = ServiceSpec(control_build.tag, alias="latency-control")
     n = traefik_settings.samples
-    starts: dict[str, list[measure.StartSample]] = {key: [] for key in specs_by_key}
+    starts: dict[str, list[startup.StartSample]] = {key: [] for key in specs_by_key}
     direct, floor = starts["direct"], starts["floor"]
     route: list[float] = []
     specs: dict[str, Any] = {}
@@ -90,16 +92,16 @@ def test_startup_latency(
         try:
             for _ in range(n):
                 for key, spec in specs_by_key.items():
-                    sample, service = measure.time_start(compat_stack, spec)
+                    sample, service = startup.time_start(compat_stack, spec)
                     starts[key].append(sample)
-                    specs.setdefault(key, measure.container_spec(service))
+                    specs.setdefault(key, startup.container_spec(service))
         finally:
             for alias in (spec.alias for spec in specs_by_key.values()):
                 gone = compat_stack.services.pop(alias, None)
                 if gone is not None:
                     engine.remove(gone.container)
         for _ in range(min(n, MAX_SLOW_SAMPLES)):
-            _sample, routed_ms = measure.time_route_ready(compat_stack, app)
+            _sample, routed_ms = startup.time_route_ready(compat_stack, app)
             route.append(routed_ms)
     # Every route (HTTP and gRPC) back in rotation before the next check.
     compat_stack.wait_routes_ready()
@@ -150,19 +152,19 @@ def test_startup_latency(
         record.figure(STARTUP_LATENCY.floor_below_direct_program, floor_program < direct_program)
         record.figure(STARTUP_LATENCY.floor_vs_direct_program_p, program_versus.p_value, "ratio")
     record.figure(STARTUP_LATENCY.health_interval, compat_stack.health_interval)
-    record.figure(STARTUP_LATENCY.poll_interval, measure.POLL_S * 1000, "ms")
+    record.figure(STARTUP_LATENCY.poll_interval, startup.POLL_S * 1000, "ms")
     cvs = [record.value(f"{s}_cv") or 0 for s in (STARTUP_LATENCY.direct, STARTUP_LATENCY.floor)]
     record.figure(STARTUP_LATENCY.noisy, conditions.noisy or max(cvs) > stats.NOISY_CV)
     record.figure(STARTUP_LATENCY.lock_wait, conditions.lock_wait_ms, "ms")
     record.details[STARTUP_LATENCY.conditions] = conditions.as_dict()
     record.details[STARTUP_LATENCY.container_specs] = specs
-    record.details[STARTUP_LATENCY.parts] = dict(measure.PART_MEANING)
+    record.details[STARTUP_LATENCY.parts] = dict(startup.PART_MEANING)
     record.details[STARTUP_LATENCY.starts] = {
         key: [s.as_dict() for s in samples] for key, samples in starts.items()
     }
     record.details[STARTUP_LATENCY.definition] = (
         "container create call to the first 200 on /healthz on the published port, polled "
-        f"every {measure.POLL_S * 1000:.0f} ms with a fresh connection; the floor is a "
+        f"every {startup.POLL_S * 1000:.0f} ms with a fresh connection; the floor is a "
         "net/http-only static server run the same way (same base, network, published "
         "ports, HEALTHCHECK, polling); the control is the floor on the run's first base, "
         "the same image in every base's series (its drift between series is the "
@@ -213,17 +215,23 @@ def test_inprocess_start(
     n = traefik_settings.samples * INPROCESS_FACTOR
     service = compat_stack.start_service(ServiceSpec(build.tag, alias=f"inproc-{linkage}"))
     try:
-        by_mode = {mode: measure.InProcessStarts(mode) for mode in SERVICE_MODES}
+        by_mode = {mode: startup.InProcessStarts(mode) for mode in SERVICE_MODES}
         with traefik_compat.timing_series(compat_stack, f"inprocess-{linkage}") as conditions:
             # The modes take turns in rounds, so a drift of the machine during the
             # series lands on every mode alike instead of on the one sampled last.
-            for size in measure.split_rounds(n, INPROCESS_ROUNDS):
+            for size in startup.split_rounds(n, INPROCESS_ROUNDS):
                 for mode in SERVICE_MODES:
-                    code, output = measure.run_in(
-                        service.container, ["/app", f"-mode={mode}", f"-start-samples={size}"]
+                    result = engine.exec_in(
+                        service.container,
+                        ["/app", f"-mode={mode}", f"-start-samples={size}"],
+                        timeout_s=INPROCESS_TIMEOUT_S,
+                        keep=None,
                     )
-                    assert code == 0, f"-mode={mode} -start-samples: exit {code}: {output[-300:]}"
-                    by_mode[mode].extend(measure.parse_start_samples(output))
+                    assert result.exit_code == 0, (
+                        f"-mode={mode} -start-samples: exit {result.exit_code}: "
+                        f"{(result.output or result.error)[-300:]}"
+                    )
+                    by_mode[mode].extend(startup.parse_start_samples(result.output))
         memory = measure_memory(service, traefik_record(MEMORY.check, variant=linkage))
     finally:
         compat_stack.services.pop(service.spec.alias, None)

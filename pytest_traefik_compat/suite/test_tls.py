@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import ssl
 
-from pytest_traefik_compat.gateway import overhead, traefik
 from pytest_traefik_compat.gateway import tlsprobe as tp
+from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.stack import Gateway
+from pytest_traefik_compat.measure import overhead, stats
 from pytest_traefik_compat.pki import BAD_CLIENT_KINDS, SessionPKI
 from pytest_traefik_compat.plugin.session import CompatSession
 from pytest_traefik_compat.plugin.settings import Settings
@@ -43,7 +44,7 @@ def test_tls(compat_stack: Gateway, traefik_record: RecordFactory) -> None:
     probe = compat_stack.tls_probe()
     alpn = compat_stack.tls_probe(alpn=("h2", "http/1.1")).alpn
     # Refused means the gateway sent a TLS alert: a timeout or reset is no evidence.
-    capped = tp.timed_handshake(
+    capped = tp.probe_tls(
         compat_stack.https_port,
         compat_stack.pki.client_context(max_version=ssl.TLSVersion.TLSv1_2),
         sni=traefik.APP_HOST,
@@ -75,16 +76,16 @@ def test_tls_evidence_refusals(
     """
     record = traefik_record(TLS_EVIDENCE.check, variant=TLS_REFUSALS)
     port, path = compat_stack.https_port, health_path(compat_stack)
-    outcomes: dict[str, tp.Outcome] = {}
+    outcomes: dict[str, tp.TlsProbe] = {}
     for kind in BAD_CLIENT_KINDS:
         context = traefik_pki.client_context(kind)
-        outcomes[kind] = tp.timed_handshake(port, context, sni=traefik.APP_HOST, path=path)
+        outcomes[kind] = tp.probe_tls(port, context, sni=traefik.APP_HOST, path=path)
     capped = traefik_pki.client_context(max_version=ssl.TLSVersion.TLSv1_2)
-    outcomes[TLS12] = tp.timed_handshake(port, capped, sni=traefik.APP_HOST, path=path)
+    outcomes[TLS12] = tp.probe_tls(port, capped, sni=traefik.APP_HOST, path=path)
     anonymous = traefik_pki.client_context()
     anonymous.check_hostname = False
-    outcomes[NO_SNI] = tp.timed_handshake(port, anonymous, sni=None, path=path)
-    outcomes[UNKNOWN_SNI] = tp.timed_handshake(port, anonymous, sni=UNKNOWN_HOST, path=path)
+    outcomes[NO_SNI] = tp.probe_tls(port, anonymous, sni=None, path=path)
+    outcomes[UNKNOWN_SNI] = tp.probe_tls(port, anonymous, sni=UNKNOWN_HOST, path=path)
     findings = record_cases(record, outcomes, tp.EXPECTED_REFUSALS)
     assert not findings, "\n".join(findings)
 
@@ -117,14 +118,18 @@ def test_tls_evidence_handshakes(
         )
     record.figure(TLS_EVIDENCE.noisy, conditions.noisy)
     record.details[TLS_EVIDENCE.conditions] = conditions.as_dict()
-    record.add_samples(TLS_EVIDENCE.full_handshake, [s * 1000 for s in full.seconds], "ms")
-    record.add_samples(TLS_EVIDENCE.resumed_handshake, [s * 1000 for s in resumed.seconds], "ms")
-    _, low, high = overhead.median_ci([s * 1000 for s in full.seconds])
-    record.figure(TLS_EVIDENCE.full_ci_low, MISSING if low is None else round(low, 3), "ms")
-    record.figure(TLS_EVIDENCE.full_ci_high, MISSING if high is None else round(high, 3), "ms")
-    _, low, high = overhead.median_ci([s * 1000 for s in resumed.seconds])
-    record.figure(TLS_EVIDENCE.resumed_ci_low, MISSING if low is None else round(low, 3), "ms")
-    record.figure(TLS_EVIDENCE.resumed_ci_high, MISSING if high is None else round(high, 3), "ms")
+    full_ms = [s * 1000 for s in full.seconds]
+    resumed_ms = [s * 1000 for s in resumed.seconds]
+    record.add_samples(TLS_EVIDENCE.full_handshake, full_ms, "ms")
+    record.add_samples(TLS_EVIDENCE.resumed_handshake, resumed_ms, "ms")
+    # The overhead's seed: the same handshake times give the same interval in every report.
+    for ms, (low_name, high_name) in (
+        (full_ms, (TLS_EVIDENCE.full_ci_low, TLS_EVIDENCE.full_ci_high)),
+        (resumed_ms, (TLS_EVIDENCE.resumed_ci_low, TLS_EVIDENCE.resumed_ci_high)),
+    ):
+        interval = stats.median_ci(ms, seed=overhead.SEED)
+        for name, bound in zip((low_name, high_name), interval or (None, None), strict=True):
+            record.figure(name, MISSING if bound is None else round(bound, 3), "ms")
     record.figure(TLS_EVIDENCE.full_reused, full.reused_count, "count")
     record.figure(TLS_EVIDENCE.resumed, resumed.reused_count, "count")
     record.figure(TLS_EVIDENCE.resumed_offered, resumed.attempts, "count")

@@ -19,7 +19,8 @@ from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.bases.images import ServiceBuild
 from pytest_traefik_compat.gateway import tlsprobe as tp
 from pytest_traefik_compat.gateway import traefik
-from pytest_traefik_compat.gateway.stack import Gateway, ServiceSpec
+from pytest_traefik_compat.gateway.services import ServiceSpec
+from pytest_traefik_compat.gateway.stack import Gateway
 from pytest_traefik_compat.pki import LeafCertificate, SessionPKI, client_context
 from pytest_traefik_compat.pki import chains as pki_chains
 from pytest_traefik_compat.records.checks import (
@@ -83,8 +84,8 @@ class RoutesStack:
 
     def probe(
         self, context: ssl.SSLContext, sni: str | None, host_header: str = traefik.APP_HOST
-    ) -> tp.Outcome:
-        return tp.timed_handshake(
+    ) -> tp.TlsProbe:
+        return tp.probe_tls(
             self.gateway.https_port,
             context,
             sni=sni,

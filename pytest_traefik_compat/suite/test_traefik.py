@@ -9,7 +9,7 @@ from typing import Any
 from pytest_traefik_compat import engine
 from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.stack import Gateway
-from pytest_traefik_compat.measure import timing as measure
+from pytest_traefik_compat.measure import memory, startup
 from pytest_traefik_compat.plugin.session import CompatSession
 from pytest_traefik_compat.plugin.settings import Settings
 from pytest_traefik_compat.records.checks import TRAEFIK_FIGURES
@@ -62,21 +62,21 @@ def test_traefik_figures(
     """
     record = traefik_record(TRAEFIK_FIGURES.check)
     assert compat_stack.traefik is not None
-    status = measure.proc_status(engine.pid(compat_stack.traefik))
+    status = memory.proc_status(engine.pid(compat_stack.traefik))
     record.figure(TRAEFIK_FIGURES.rss, status["VmRSS"], "bytes")
     record.figure(TRAEFIK_FIGURES.rss_peak, status["VmHWM"], "bytes")
     with suppress(Exception):
         record.figure(
             TRAEFIK_FIGURES.cgroup_memory,
-            measure.cgroup_memory_without_cache(
+            memory.cgroup_memory_without_cache(
                 compat_stack.traefik.stats(stream=False, one_shot=True)
             ),
             "bytes",
         )
-    starts: list[measure.StartSample] = []
+    starts: list[startup.StartSample] = []
     with traefik_compat.timing_series(compat_stack, "traefik") as conditions:
         for index in range(min(traefik_settings.samples, MAX_SLOW_SAMPLES)):
-            sample, container = measure.time_container(
+            sample, container = startup.time_container(
                 _traefik_run(compat_stack, index), _admin_ping_url
             )
             engine.remove(container)

@@ -23,9 +23,9 @@ from pytest_traefik_compat import engine, gobuild
 from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.errors import BuildError, StackError
 from pytest_traefik_compat.gateway import traefik
-from pytest_traefik_compat.gateway.clients import probe_tls
 from pytest_traefik_compat.gateway.services import ServiceSpec
 from pytest_traefik_compat.gateway.stack import Gateway
+from pytest_traefik_compat.gateway.tlsprobe import probe_tls
 from pytest_traefik_compat.pki import SessionPKI
 from tests.helpers.stack_images import service_tag, traefik_tag
 

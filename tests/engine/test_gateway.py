@@ -12,9 +12,9 @@ from pytest_traefik_compat import engine
 from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.errors import StackError
 from pytest_traefik_compat.gateway import traefik
-from pytest_traefik_compat.gateway.clients import probe_tls
 from pytest_traefik_compat.gateway.services import ServiceSpec
 from pytest_traefik_compat.gateway.stack import Gateway
+from pytest_traefik_compat.gateway.tlsprobe import probe_tls
 from pytest_traefik_compat.pki import SessionPKI
 from tests.helpers import stack_images
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from pytest_traefik_compat.measure import timing as measure
+from pytest_traefik_compat.measure import startup
 from pytest_traefik_compat.report import load_report, merge_reports
 
 SUITE = ["--pyargs", "pytest_traefik_compat.suite", "-p", "no:cacheprovider"]
@@ -265,7 +265,7 @@ def test_start_parts_add_up_to_the_total(serial: dict[str, Any]) -> None:
     first 200) add up to the client's own total within the poll resolution: the parts
     are wall-clock stamps, the total a monotonic clock. The sample service and the floor
     both log a ready line, so every part is there."""
-    tolerance_ms = measure.POLL_S * 1000
+    tolerance_ms = startup.POLL_S * 1000
     for base, record in _records(serial, "startup-latency").items():
         starts = record["details"]["starts"]
         assert set(starts) == {"direct", "floor", "control"}
@@ -273,7 +273,7 @@ def test_start_parts_add_up_to_the_total(serial: dict[str, Any]) -> None:
             assert len(samples) == SAMPLES, (base, series)
             for sample in samples:
                 parts = sample["parts_ms"]
-                assert list(parts) == list(measure.PARTS)
+                assert list(parts) == list(startup.PARTS)
                 assert all(value is not None for value in parts.values()), (base, series, parts)
                 assert abs(sum(parts.values()) - sample["total_ms"]) <= tolerance_ms, (
                     base,
@@ -281,10 +281,10 @@ def test_start_parts_add_up_to_the_total(serial: dict[str, Any]) -> None:
                     parts,
                     sample["total_ms"],
                 )
-                assert sample["poll_s"] == measure.POLL_S
+                assert sample["poll_s"] == startup.POLL_S
                 # the client polls after the listener is up: never before ready
                 assert parts["first_answer"] >= 0 and parts["init_ready"] >= 0
-        for part in measure.PARTS:
+        for part in startup.PARTS:
             assert f"direct_{part}_median" in record["figures"], (base, part)
         assert record["figures"]["poll_interval"]["value"] == tolerance_ms
         # The program's share of each start (StartedAt -> ready) is handoff + init_ready,
@@ -314,7 +314,7 @@ def test_floor_is_measured_exactly_like_the_service(serial: dict[str, Any]) -> N
         assert direct["user"].startswith("65532") and direct["read_only"]
         assert direct["cap_drop"] == ["ALL"]
         assert direct["healthcheck"][-1] == "-healthcheck"
-        assert direct["poll"] == {"path": "/healthz", "interval_s": measure.POLL_S}
+        assert direct["poll"] == {"path": "/healthz", "interval_s": startup.POLL_S}
         assert len(record["samples"]["floor"]) == len(record["samples"]["direct"]) == SAMPLES
         # The drift control: one image in every base's series, service - control per round.
         assert len(record["samples"]["control"]) == SAMPLES

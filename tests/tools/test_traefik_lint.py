@@ -60,8 +60,8 @@ def _codes(findings: list[lint.Finding]) -> set[str]:
     return {f.code for f in findings}
 
 
-def _probe(gw: lt.LocalTraefik, context: ssl.SSLContext, sni: str | None) -> tp.Outcome:
-    return tp.timed_handshake(gw.websecure, context, sni=sni, host_header=APP, timeout=3)
+def _probe(gw: lt.LocalTraefik, context: ssl.SSLContext, sni: str | None) -> tp.TlsProbe:
+    return tp.probe_tls(gw.websecure, context, sni=sni, host_header=APP, timeout=3)
 
 
 def test_no_host_rule_gets_the_default_option_and_lets_a_client_without_cert_in(
