@@ -11,19 +11,17 @@ README block between the markers below; ``--check`` exits 1 when the block is st
 
 from __future__ import annotations
 
-import argparse
 import ast
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_traefik_compat.records import checks
+from tests.helpers.readme_blocks import README as README
+from tests.helpers.readme_blocks import ReadmeBlock
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "pytest_traefik_compat" / "suite"
-README = ROOT / "README.md"
-BEGIN = "<!-- BEGIN suite-table -->"
-END = "<!-- END suite-table -->"
 ASSERTS = "Asserts:"
 RECORDS = "Records:"
 RECORD_FACTORY = "traefik_record"
@@ -163,48 +161,14 @@ def render_suite_table() -> str:
     return "\n".join(rows) + "\n"
 
 
-def readme_block(text: str) -> str | None:
-    """The text between the markers (without them), or None when they are absent."""
-    start = text.find(BEGIN)
-    end = text.find(END, start + len(BEGIN)) if start >= 0 else -1
-    if start < 0 or end < 0:
-        return None
-    return text[start + len(BEGIN) : end].strip("\n") + "\n"
-
-
-def with_table(text: str, table: str) -> str:
-    """``text`` with the block between the markers replaced by ``table``."""
-    if readme_block(text) is None:
-        raise ValueError(f"README has no {BEGIN} ... {END} block")
-    start = text.index(BEGIN) + len(BEGIN)
-    end = text.index(END, start)
-    return f"{text[:start]}\n{table.rstrip(chr(10))}\n{text[end:]}"
+BLOCK = ReadmeBlock("suite-table", "tests.helpers.suite_docs")
+BEGIN, END = BLOCK.begin, BLOCK.end
+readme_block = BLOCK.read
+with_table = BLOCK.replace
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Generate the README's suite table.")
-    mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--write", action="store_true", help="rewrite the README block")
-    mode.add_argument("--check", action="store_true", help="exit 1 when the block is stale")
-    args = parser.parse_args(argv)
-    text = README.read_text()
-    try:
-        updated = with_table(text, render_suite_table())
-    except ValueError as error:
-        print(error, file=sys.stderr)
-        return 1
-    if args.check:
-        if updated != text:
-            print(
-                "README suite table is stale: run python -m tests.helpers.suite_docs --write",
-                file=sys.stderr,
-            )
-            return 1
-        return 0
-    if updated != text:
-        README.write_text(updated)
-        print(f"rewrote the suite table in {README}")
-    return 0
+    return BLOCK.main(render_suite_table, argv)
 
 
 if __name__ == "__main__":
