@@ -167,8 +167,7 @@ def scan_tar(stream: io.RawIOBase | io.BufferedIOBase) -> ImageFiles:
 
 def read_image_files(reference: str, identity: engine.RunIdentity) -> ImageFiles:
     """Export the image's merged file system through a created (never started) container."""
-    docker_client = engine.client()
-    container = docker_client.containers.create(
+    container = engine.create_container(
         reference,
         command=["/nonexistent-never-started"],
         labels=identity.labels("facts"),

@@ -1,8 +1,10 @@
-"""Containers and networks through testcontainers, with our hardening and labels.
+"""Containers and networks through testcontainers, with our posture and labels.
 
 testcontainers' ``DockerContainer`` and ``Network`` create everything (Ryuk stays off:
 cleanup is by our labels); its ``ContainerInspectInfo`` is the typed view of a
 container's state. Nothing is pulled: an image must exist before a container is made.
+Every container gets the posture of :mod:`engine.hardening` (non-root, no capabilities,
+no new privileges, read-only root); a departure is a named :class:`PostureException`.
 """
 
 from __future__ import annotations
@@ -22,19 +24,11 @@ from testcontainers.core.inspect import ContainerInspectInfo, ContainerState
 from testcontainers.core.network import Network
 
 from pytest_traefik_compat.engine import podman, remote_files
-from pytest_traefik_compat.engine.client import client, image_exists, publish_host, target
+from pytest_traefik_compat.engine.client import client, publish_host, target
+from pytest_traefik_compat.engine.hardening import Posture, PostureException, hardened, read_posture
 from pytest_traefik_compat.errors import CompatError
 
 LOOPBACK = "127.0.0.1"
-# Every container the plugin starts: no capabilities, read-only root, no privilege
-# gain, bounded processes and memory.
-HARDENING: dict[str, Any] = {
-    "cap_drop": ["ALL"],
-    "read_only": True,
-    "security_opt": ["no-new-privileges"],
-    "pids_limit": 512,
-    "mem_limit": "512m",
-}
 _STOPPED = ("exited", "dead")
 
 
@@ -51,11 +45,19 @@ def _ryuk_off() -> Iterator[None]:
 
 def require_image(reference: str, what: str) -> None:
     """One line naming the missing tag instead of an implicit registry pull."""
-    if not image_exists(reference):
+    image_user(reference, what)
+
+
+def image_user(reference: str, what: str) -> str:
+    """The image's USER (empty: root); one line naming a missing tag, never a pull."""
+    try:
+        image = client().images.get(reference)
+    except docker.errors.ImageNotFound:
         raise CompatError(
             f"{what}: image {reference} is not present locally; build it first "
             "(nothing is pulled implicitly)"
-        )
+        ) from None
+    return str(((image.attrs or {}).get("Config") or {}).get("User") or "")
 
 
 def create_network(name: str, labels: Mapping[str, str]) -> Network:
@@ -80,17 +82,27 @@ def run_container(
     command: Sequence[str] | None = None,
     environment: Mapping[str, str] | None = None,
     volumes: Mapping[str, str] | None = None,
-    hardened: bool = True,
+    posture_exception: PostureException | None = None,
     **options: Any,
 ) -> Container:
-    """Create and start a container (hardened unless told otherwise); never pulls.
+    """Create and start a container with the posture applied; never pulls.
 
     Ports are published on ephemeral host ports (no collisions between workers) on the
     engine host's narrowest reachable address (127.0.0.1 for a local engine, see
     :mod:`engine.resolve`); ``volumes`` maps host paths to read-only mount points (on a
     remote engine, read-only copies in labelled volumes: :mod:`engine.remote_files`).
+
+    Args:
+        posture_exception: the one way to run as root, give capabilities back, allow
+            privilege gain or a writable root; recorded on the container's labels.
+        options: more docker-py create options; one that undoes the posture (root
+            ``user``, ``cap_add``, ``read_only=False``...) raises ValueError.
     """
-    require_image(image, f"container {name}")
+    create_options = hardened(
+        {**options, "labels": labels},
+        image_user=image_user(image, f"container {name}"),
+        exception=posture_exception,
+    )
     container = DockerContainer(image, name=name, network=network, env=dict(environment or {}))
     # One address only, on an ephemeral host port (with_bind_ports cannot name an address).
     address = publish_host()
@@ -106,11 +118,8 @@ def run_container(
                 host_path, image=image, name=f"{name}-v{index}", labels=labels
             )
         container.with_volume_mapping(source, mount_point, mode="ro")
-    container.with_kwargs(
-        labels=dict(labels),
-        **podman.run_options(),  # engine differences (Podman: explicit ulimits)
-        **({**HARDENING, **options} if hardened else options),
-    )
+    # Engine differences first (Podman: explicit ulimits), the posture last.
+    container.with_kwargs(**{**podman.run_options(), **create_options})
     with _ryuk_off():
         try:
             container.start()
@@ -121,6 +130,47 @@ def run_container(
                 client().containers.get(name).remove(force=True)
             raise
     return container.get_wrapped_container()
+
+
+def create_container(
+    image: str,
+    *,
+    labels: Mapping[str, str],
+    command: Sequence[str],
+    posture_exception: PostureException | None = None,
+    **options: Any,
+) -> Container:
+    """Create a container that is never started (to export or fill its file system),
+    with the same posture as :func:`run_container`; never pulls."""
+    create_options = hardened(
+        {**options, "labels": labels},
+        image_user=image_user(image, "container"),
+        exception=posture_exception,
+    )
+    return client().containers.create(image, command=list(command), **create_options)
+
+
+def posture(container: Container) -> Posture:
+    """The container's posture from the engine, with its process's real uid when this
+    machine sees the process (a local engine)."""
+    container.reload()
+    uid = None
+    number = int((container.attrs.get("State") or {}).get("Pid") or 0)
+    if number and (not target().remote or _runs_here(number, str(container.id))):
+        uid = process_uid(number)
+    return read_posture(container.attrs, uid=uid)
+
+
+def process_uid(number: int) -> int | None:
+    """The real uid of process ``number`` from /proc; None once it is gone."""
+    try:
+        status = Path(f"/proc/{number}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("Uid:"):
+            return int(line.split()[1])
+    return None
 
 
 def inspect(container: Container) -> ContainerInspectInfo:

@@ -21,6 +21,7 @@ from pathlib import Path
 import docker.errors
 
 from pytest_traefik_compat.engine.client import client, target
+from pytest_traefik_compat.engine.hardening import hardened
 from pytest_traefik_compat.errors import CompatError
 
 HELPER_MOUNT = "/ptc-volume-fill"
@@ -60,13 +61,14 @@ def volume_from_directory(
         raise CompatError(f"cannot copy {host_path} to the engine: not a directory")
     engine = client()
     engine.volumes.create(name=name, labels=dict(labels))
+    # Never started: the posture applies all the same (the archive goes to the volume).
     helper = engine.containers.create(
         image,
         command=["/nonexistent-never-started"],
         name=f"{name}-fill",
-        labels=dict(labels),
         network_disabled=True,
         volumes={name: {"bind": HELPER_MOUNT, "mode": "rw"}},
+        **hardened({"labels": labels}),
     )
     failure = ""
     try:
