@@ -472,6 +472,35 @@ class Budget:
     sentence: str = _detail("sentence")
 
 
+@dataclass(frozen=True)
+class Posture:
+    """How the base's containers run, one record per container (the variant:
+    POSTURE_SERVICE, POSTURE_TRAEFIK); engine.hardening applies and reads it."""
+
+    check: str = "posture"
+    user: str = "user"  # as configured, e.g. "65532:65532"
+    non_root: str = "non_root"  # the process's real uid where the engine is local
+    cap_drop_all: str = "cap_drop_all"
+    cap_add: str = "cap_add"  # the capabilities given back, a list as str: "[]"
+    no_new_privileges: str = "no_new_privileges"
+    read_only_root: str = "read_only_root"
+    exception: str = "exception"  # the named exception's reason; absent without one
+    uid: str = _detail("uid")  # the running process's real uid, where this machine sees it
+    writable_paths: str = _detail("writable_paths")  # tmpfs and writable mounts
+    excepted: str = _detail("excepted")  # the figures the exception relaxes
+
+
+POSTURE_SERVICE: Final = "service"
+POSTURE_TRAEFIK: Final = "traefik"
+# A True -> False change of one of these is a regression.
+POSTURE_HOLDS: Final[tuple[str, ...]] = (
+    "non_root",
+    "cap_drop_all",
+    "no_new_privileges",
+    "read_only_root",
+)
+
+
 IMAGE_FACTS: Final = ImageFacts()
 START_MATRIX: Final = StartMatrix()
 STARTUP_LATENCY: Final = StartupLatency()
@@ -494,6 +523,7 @@ GATEWAY_OVERHEAD: Final = GatewayOverhead()
 INPROCESS_START: Final = InProcessStart()
 TRAEFIK_FIGURES: Final = TraefikFigures()
 BUDGET: Final = Budget()
+POSTURE: Final = Posture()
 
 # The order the suite reads in (what the image is, whether it starts, how fast...); each
 # has a table of its own. Checks not listed here (the suite's client-identity,
@@ -510,6 +540,7 @@ CHECK_ORDER: Final[tuple[str, ...]] = (
     GRPC.check,
     TLS_EVIDENCE.check,
     HEALTH_METRICS.check,
+    POSTURE.check,
     HEALTHCHECK.check,
     ALIGNMENT.check,
     RUNTIME_FACTS.check,
@@ -537,6 +568,7 @@ SUITE_CHECKS: Final = (
     INPROCESS_START,
     TRAEFIK_FIGURES,
     BUDGET,
+    POSTURE,
 )
 
 HEALTHCHECK_STYLES: Final[tuple[str, ...]] = (

@@ -35,6 +35,7 @@ RUN_ORDER: tuple[str, ...] = (
     "test_client_identity",
     "test_grpc",
     "test_health_metrics",
+    "test_posture",
     "test_healthcheck",
     "test_alignment",
     "test_runtime_facts",
