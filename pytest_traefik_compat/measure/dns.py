@@ -3,10 +3,12 @@
 
 A :class:`DnsLab` is one network with two name servers on it (``sample_apps/dnsserver``):
 the real one serving the zone :data:`ZONE` and a silent one that reads queries and never
-answers. Each case runs the probe (``sample_apps/resolveprobe``) in a container of its own
-whose ``/etc/resolv.conf`` is a file of the case's own, bind-mounted read-only, so the
-resolver talks to these servers directly and never to the engine's embedded DNS. What the
-resolver returned, how long it took and the queries the servers saw make a
+answers. Each resolver runs the probe (``sample_apps/resolveprobe``) in a container of its
+own, the resolvers side by side; for each case the probe writes the case's resolv.conf
+over ``/etc/resolv.conf`` (a file of the lab's own, bind-mounted) and looks the name up in
+a fresh process, so the resolver talks to these servers directly and never to the
+engine's embedded DNS. What the resolver returned, how long it took and the queries the
+servers saw (told apart by the probe's address and the case's time window) make a
 :class:`CaseResult`; :func:`predict` says what the library's documented behaviour expects,
 and :func:`compare` sets the two side by side, as the start matrix does.
 
@@ -29,6 +31,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import docker.errors
+import docker.types
 import requests
 
 from pytest_traefik_compat import engine
@@ -49,6 +52,7 @@ __all__ = [
     "Comparison",
     "DnsLab",
     "Prediction",
+    "Probe",
     "Resolver",
     "ResolverRun",
     "SeenQuery",
@@ -82,6 +86,9 @@ PROBE_WAIT_S = PROBE_LIMIT_S + 15
 READY_TIMEOUT_S = 15.0
 # After a probe exits, its queries are in the servers' logs once the count holds still.
 SETTLE_S = 0.15
+# A query read this long after its case's lookup returned is still that case's (the
+# probe leaves 100 ms between cases; a silent server reads late under load).
+STRAY_NS = 50_000_000
 SETTLE_MAX_S = 2.0
 POLL_S = 0.05
 # Slack of a predicted wait: the resolver's own timers plus a container's scheduling.
@@ -185,6 +192,13 @@ class SeenQuery:
     edns: int = 0  # the EDNS0 UDP size offered, 0 without EDNS0
     answers: int = 0
     truncated: bool = False
+    client: str = ""  # the resolver's address, as the server saw it
+    at_ns: int = 0  # when the server read it (Unix ns)
+
+    @property
+    def client_host(self) -> str:
+        host, _, _ = self.client.rpartition(":")
+        return host.strip("[]")
 
     def __str__(self) -> str:
         edns = f" edns{self.edns}" if self.edns else ""
@@ -210,6 +224,8 @@ def parse_queries(server: Server, lines: Sequence[str]) -> list[SeenQuery]:
                 edns=int(entry.get("edns") or 0),
                 answers=int(entry.get("answers") or 0),
                 truncated=bool(entry.get("truncated")),
+                client=str(entry.get("from") or ""),
+                at_ns=int(entry.get("ts") or 0),
             )
         )
     return found
@@ -449,6 +465,28 @@ class ResolverRun:
         }
 
 
+@dataclass(frozen=True)
+class Probe:
+    """One resolver to run the cases with: the probe image (``sample_apps/resolveprobe``
+    built in ``RESOLVER_LINKAGE[resolver]`` onto the base) and the C library's version
+    on that base (``BaseFacts.libc_version``; musl's matters)."""
+
+    resolver: Resolver
+    image: str
+    libc_version: str | None = None
+
+
+@dataclass
+class _Running:
+    probe: Probe
+    container: Any
+    conf: Path
+    started: float
+    code: int | None = None
+    output: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+
+
 @dataclass
 class _ServerBox:
     container: Any
@@ -571,55 +609,40 @@ class DnsLab:
             seen += parse_queries(server, _log_lines(box.container))[before.get(server, 0) :]
         return tuple(seen)
 
-    def run(self, probe_image: str, resolver: Resolver, case: Case) -> CaseResult:
-        """One case in a fresh probe container; the container is removed afterwards."""
+    def run_resolvers(
+        self, probes: Sequence[Probe], *, base: str, cases: Sequence[Case] = CASES
+    ) -> list[ResolverRun]:
+        """Every case for each probe, the probes side by side; each result compared with
+        its prediction.
+
+        One container per probe runs the cases in turn, each lookup in a fresh process
+        after writing the case's resolv.conf; the servers' queries go to the probe whose
+        address sent them and to the case whose time window they fall in.
+
+        Args:
+            probes: one per resolver (its image and the C library's version).
+            base: the base's name, for the records.
+            cases: the cases, in the order they run.
+        """
         if not self._servers or self._tmp is None:
-            raise CompatError("DnsLab.run before start()")
-        started = time.monotonic()
-        conf = self._tmp / f"{case.name}-{resolver}-{uuid.uuid4().hex[:6]}.conf"
-        conf.write_text(render_resolv_conf(case, self.addresses))
-        conf.chmod(0o644)
+            raise CompatError("DnsLab.run_resolvers before start()")
         before = self._query_counts()
-        mode = "go" if resolver == "go" else "libc"
-        container = None
+        running: list[_Running] = []
         try:
-            container = engine.run_container(
-                probe_image,
-                name=f"{self.network_name}-{case.name}-{resolver}",
-                labels=self.labels,
-                network=self._network,
-                command=["-resolve", case.query, "-resolver", mode, "-limit", f"{PROBE_LIMIT_S}s"],
-                volumes={str(conf): "/etc/resolv.conf"},
-            )
-            code = _wait_exit(container, PROBE_WAIT_S)
-            output = _log_lines(container)
-            if code is None:
-                raise CompatError(
-                    f"dns probe {case.name} ({resolver}) still running after {PROBE_WAIT_S} s",
-                    detail="\n".join(output[-20:]),
-                )
-            report = _last_json(output)
-            if report is None:
-                raise CompatError(
-                    f"dns probe {case.name} ({resolver}) exited with {code} and no result "
-                    f"(does {probe_image} start on this base?)",
-                    detail="\n".join(output[-20:]),
-                )
+            for probe in probes:
+                running.append(self._start_probe(probe, cases))
+            deadline = time.monotonic() + len(cases) * (PROBE_LIMIT_S + 5) + 15
+            for run in running:
+                run.code = _wait_exit(run.container, max(1.0, deadline - time.monotonic()))
+                run.output = _log_lines(run.container)
+                run.wall_s = time.monotonic() - run.started
             queries = self._settled_queries(before)
         finally:
-            engine.remove(container)
-            with suppress(OSError):
-                conf.unlink()
-        return CaseResult(
-            case=case,
-            resolver=resolver,
-            addresses=tuple(str(a) for a in report.get("addrs") or ()),
-            error=str(report.get("error") or ""),
-            error_code=str(report.get("error_code") or ""),
-            elapsed_ms=float(report.get("elapsed_ms") or 0.0),
-            queries=queries,
-            wall_s=time.monotonic() - started,
-        )
+            for run in running:
+                engine.remove(run.container)
+                with suppress(OSError):
+                    run.conf.unlink()
+        return [self._resolver_run(run, cases, queries, base) for run in running]
 
     def run_resolver(
         self,
@@ -630,7 +653,7 @@ class DnsLab:
         libc_version: str | None = None,
         cases: Sequence[Case] = CASES,
     ) -> ResolverRun:
-        """Every case for one resolver, each compared with its prediction.
+        """Every case for one resolver (see :meth:`run_resolvers`).
 
         Args:
             probe_image: ``sample_apps/resolveprobe`` built in ``RESOLVER_LINKAGE[resolver]``
@@ -638,16 +661,85 @@ class DnsLab:
             base: the base's name, for the record.
             libc_version: the C library's version on the base (``BaseFacts.libc_version``).
         """
+        probe = Probe(resolver, probe_image, libc_version)
+        return self.run_resolvers([probe], base=base, cases=cases)[0]
+
+    def _start_probe(self, probe: Probe, cases: Sequence[Case]) -> _Running:
+        assert self._tmp is not None
+        conf = self._tmp / f"{probe.resolver}-{uuid.uuid4().hex[:6]}.conf"
+        conf.write_text(render_resolv_conf(cases[0], self.addresses) if cases else "")
+        # The probe (uid 65532, no capabilities) rewrites it for each case.
+        conf.chmod(0o666)
+        spec = [
+            {"case": c.name, "name": c.query, "resolv_conf": render_resolv_conf(c, self.addresses)}
+            for c in cases
+        ]
+        mode = "go" if probe.resolver == "go" else "libc"
         started = time.monotonic()
-        results = tuple(self.run(probe_image, resolver, case) for case in cases)
+        container = engine.run_container(
+            probe.image,
+            name=f"{self.network_name}-probe-{probe.resolver}-{uuid.uuid4().hex[:4]}",
+            labels=self.labels,
+            network=self._network,
+            command=[
+                "-cases",
+                json.dumps(spec),
+                "-resolver",
+                mode,
+                "-limit",
+                f"{PROBE_LIMIT_S}s",
+            ],
+            mounts=[
+                docker.types.Mount("/etc/resolv.conf", str(conf), type="bind", read_only=False)
+            ],
+        )
+        return _Running(probe, container, conf, started)
+
+    def _resolver_run(
+        self, run: _Running, cases: Sequence[Case], queries: Sequence[SeenQuery], base: str
+    ) -> ResolverRun:
+        probe, output = run.probe, run.output
+        what = f"dns probe ({probe.resolver}, {probe.image})"
+        if run.code is None:
+            raise CompatError(f"{what} still running at its deadline", detail=_tail(output))
+        lines = _json_lines(output)
+        start = next((line for line in lines if line.get("event") == "start"), None)
+        by_case = {str(line.get("case")): line for line in lines if "case" in line}
+        missing = [c.name for c in cases if c.name not in by_case]
+        if start is None or missing:
+            raise CompatError(
+                f"{what} exited with {run.code} without the result of {', '.join(missing)} "
+                "(does the probe start on this base?)",
+                detail=_tail(output),
+            )
+        own = {str(a) for a in start.get("addrs") or ()}
+        results: list[CaseResult] = []
+        for case in cases:
+            line = by_case[case.name]
+            low, high = int(line.get("started_ns") or 0), int(line.get("ended_ns") or 0)
+            seen = tuple(
+                q for q in queries if q.client_host in own and low <= q.at_ns <= high + STRAY_NS
+            )
+            results.append(
+                CaseResult(
+                    case=case,
+                    resolver=probe.resolver,
+                    addresses=tuple(str(a) for a in line.get("addrs") or ()),
+                    error=str(line.get("error") or ""),
+                    error_code=str(line.get("error_code") or ""),
+                    elapsed_ms=float(line.get("elapsed_ms") or 0.0),
+                    queries=seen,
+                    wall_s=(high - low) / 1e9,
+                )
+            )
         comparisons = tuple(
-            compare(r, predict(resolver, r.case, libc_version=libc_version, ipv6=self.ipv6))
+            compare(
+                r, predict(probe.resolver, r.case, libc_version=probe.libc_version, ipv6=self.ipv6)
+            )
             for r in results
         )
-        version = None if resolver == "go" else libc_version
-        return ResolverRun(
-            base, resolver, version, results, comparisons, time.monotonic() - started
-        )
+        version = None if probe.resolver == "go" else probe.libc_version
+        return ResolverRun(base, probe.resolver, version, tuple(results), comparisons, run.wall_s)
 
     def close(self) -> None:
         for box in self._servers.values():
@@ -668,13 +760,18 @@ def _log_lines(container: Any) -> list[str]:
     return str(raw.decode("utf-8", "replace")).splitlines()
 
 
-def _last_json(lines: Sequence[str]) -> dict[str, Any] | None:
-    for line in reversed(lines):
+def _json_lines(lines: Sequence[str]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for line in lines:
         with suppress(ValueError):
             value = json.loads(line)
             if isinstance(value, dict):
-                return value
-    return None
+                found.append(value)
+    return found
+
+
+def _tail(lines: Sequence[str]) -> str:
+    return "\n".join(lines[-20:])
 
 
 def _wait_exit(container: Any, timeout: float) -> int | None:

@@ -6,8 +6,10 @@ a domain error becomes a one-line test failure (no traceback) naming the fix.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -22,8 +24,14 @@ from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.services import ServiceLike, ServiceSpec, service_spec
 from pytest_traefik_compat.gateway.stack import Gateway
 from pytest_traefik_compat.gateway.wait import READY_TIMEOUT_S
+from pytest_traefik_compat.measure import dns
 from pytest_traefik_compat.pki import SessionPKI
-from pytest_traefik_compat.plugin.session import CompatSession, base_param, get_session
+from pytest_traefik_compat.plugin.session import (
+    CompatSession,
+    base_param,
+    get_session,
+    sample_apps_dir,
+)
 from pytest_traefik_compat.plugin.settings import Settings
 from pytest_traefik_compat.records import Record
 
@@ -37,6 +45,7 @@ __all__ = [
     "traefik_base",
     "traefik_build",
     "traefik_compat",
+    "traefik_dns",
     "traefik_gateway",
     "traefik_pki",
     "traefik_record",
@@ -308,3 +317,101 @@ def traefik_lint() -> TraefikLint:
     ``assert not traefik_lint([...])`` works too.
     """
     return TraefikLint()
+
+
+@dataclass(frozen=True)
+class DnsResults:
+    """What ``traefik_dns(base)`` hands back: one :class:`~measure.dns.ResolverRun` per
+    resolver that ran (``figures()``, ``details()``, ``matches``, ``unanswered``), and
+    why each other resolver did not run on this base."""
+
+    base: str
+    runs: tuple[dns.ResolverRun, ...]
+    not_run: Mapping[str, str]
+    wall_s: float
+
+    def run(self, resolver: str) -> dns.ResolverRun | None:
+        return next((r for r in self.runs if r.resolver == resolver), None)
+
+
+class TraefikDns:
+    """What the ``traefik_dns`` fixture hands out: call it with a base for the name
+    resolution cases of ``docs/dns.md``."""
+
+    def __init__(self, session: CompatSession, build: Callable[..., ServiceBuild]) -> None:
+        self._session = session
+        self._build = build
+
+    def __repr__(self) -> str:
+        return "traefik_dns"
+
+    def __call__(
+        self,
+        base: BaseImage,
+        *,
+        resolvers: Sequence[dns.Resolver] = dns.RESOLVERS,
+        cases: Sequence[dns.Case] = dns.CASES,
+        probes: Mapping[dns.Resolver, str] | None = None,
+    ) -> DnsResults:
+        """Run ``cases`` on ``base`` for each resolver that runs there.
+
+        Go's resolver runs from a static build (on every base); glibc's and musl's
+        ``getaddrinfo`` where the probe built in that linkage is predicted to start on
+        the base (the start matrix's prediction), else ``not_run`` says why.
+
+        Args:
+            base: the base under test (``traefik_base``), or your own base from
+                ``traefik_compat.base(ImageSpec(...))``.
+            resolvers: a subset of go, glibc, musl.
+            cases: a subset of ``measure.dns.CASES``.
+            probes: your own probe image per resolver (an image whose entrypoint is
+                ``sample_apps/resolveprobe``, e.g. built onto your service's image);
+                these are run as they are, without a start prediction.
+        """
+        started = time.monotonic()
+        samples = sample_apps_dir()
+        chosen: list[dns.Probe] = []
+        not_run: dict[str, str] = {}
+        for resolver in resolvers:
+            if probes and resolver in probes:
+                chosen.append(dns.Probe(resolver, probes[resolver], base.facts.libc_version))
+                continue
+            try:
+                build = self._build(
+                    samples / "resolveprobe",
+                    base,
+                    linkage=dns.RESOLVER_LINKAGE[resolver],
+                    ports=(),
+                    healthcheck=None,
+                )
+            except pytest.fail.Exception as failure:
+                not_run[resolver] = f"build failed: {failure}"
+                continue
+            if not build.prediction.starts:
+                not_run[resolver] = f"does not start here: {build.prediction.reason}"
+                continue
+            chosen.append(dns.Probe(resolver, build.tag, base.facts.libc_version))
+        server = self._build(
+            samples / "dnsserver", base, ports=(), healthcheck=None, linkage_var=None
+        )
+        identity = self._session.identity
+        names = ", ".join(p.resolver for p in chosen)
+        self._session.progress(f"dns on {base.name}: {len(cases)} cases x {names}")
+        with clear_errors(), dns.DnsLab(server.tag, identity.labels("dns")) as lab:
+            runs = lab.run_resolvers(chosen, base=base.name, cases=cases)
+        return DnsResults(base.name, tuple(runs), not_run, time.monotonic() - started)
+
+
+@pytest.fixture(scope="session")
+def traefik_dns(
+    traefik_compat: CompatSession, traefik_build: Callable[..., ServiceBuild]
+) -> TraefikDns:
+    """Name resolution per resolver on a base: ``traefik_dns(base)`` runs the cases of
+    ``docs/dns.md`` (large answer, silent first nameserver, search list after ndots,
+    AAAA only, resolv.conf timeout) against name servers of its own, with Go's resolver
+    and each C library's ``getaddrinfo`` that starts on the base, and returns
+    :class:`DnsResults`; each run's ``figures()`` go into a record, ``matches`` says
+    whether every case went as the library's documented behaviour predicts. Needs a
+    local engine (the probe's resolv.conf is a file mounted from this machine).
+    """
+    return TraefikDns(traefik_compat, traefik_build)

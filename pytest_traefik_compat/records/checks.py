@@ -36,8 +36,9 @@ STAT_MEDIAN: Final = "median"
 STAT_P95: Final = "p95"
 STAT_P99: Final = "p99"
 STAT_MAX: Final = "max"
-# The median's bootstrap 95% interval, the coefficient of variation and the count
-# (pytest_traefik_compat.measure.stats); every series gets these.
+# The median's exact 95% interval (order statistics; absent below
+# stats.MIN_N_INTERVAL = 6 samples), the coefficient of variation and the count
+# (pytest_traefik_compat.measure.stats); every series gets these where n allows.
 STAT_CI_LOW: Final = "ci_low"
 STAT_CI_HIGH: Final = "ci_high"
 STAT_CV: Final = "cv"
@@ -178,7 +179,8 @@ class StartupLatency:
     samples: str = "samples"
     service_cost: str = "service_cost"  # median(direct) - median(floor), ms
     floor_below_direct: str = "floor_below_direct"
-    floor_vs_direct_p: str = "floor_vs_direct_p"
+    floor_vs_direct_p: str = "floor_vs_direct_p"  # Wilcoxon signed-rank over the rounds
+    floor_vs_direct_verdict: str = "floor_vs_direct_verdict"  # stats.Comparison.verdict
     # The drift control: the floor on the run's first base, the same image in every
     # base's series, started interleaved with the service and the floor.
     control: str = _samples("control")
@@ -192,6 +194,7 @@ class StartupLatency:
     program_cost: str = "program_cost"  # median(direct_program) - median(floor_program)
     floor_below_direct_program: str = "floor_below_direct_program"
     floor_vs_direct_program_p: str = "floor_vs_direct_program_p"
+    floor_vs_direct_program_verdict: str = "floor_vs_direct_program_verdict"
     health_interval: str = "health_interval"
     poll_interval: str = "poll_interval"
     noisy: str = "noisy"  # the CPUs were busy during the series, or a series' CV is high
@@ -207,6 +210,8 @@ class StartupLatency:
 class Memory:
     check: str = "memory"
     rss_kernel: str = "rss_kernel"
+    # VmRSS read stats.MIN_N_INTERVAL times after warm-up: the rss_mb budget's series
+    rss_readings: str = _samples("rss_readings")
     rss_metrics: str = "rss_metrics"
     rss_kernel_after_scrape: str = "rss_kernel_after_scrape"
     warmup_requests: str = "warmup_requests"
@@ -235,7 +240,12 @@ class Mtls:
     check: str = "mtls"
     handshakes: str = "handshakes"
     success_rate: str = "success_rate"
-    handshake: str = _samples("handshake")
+    # One request through Traefik: connect + mTLS handshake + GET + answer + close.
+    request: str = _samples("request")
+    # The TLS handshake alone (the handshake_ms budget's series).
+    handshake: str = _samples("tls_handshake")
+    # Older reports: this series held what request holds now.
+    legacy_handshake: str = _samples("handshake")
     bad_tried: str = "bad_tried"
     bad_let_in: str = "bad_let_in"
     refusals: str = _detail("refusals")  # {kind: Refusal keys}
@@ -451,7 +461,8 @@ class TraefikFigures:
 
     check: str = "traefik-figures"
     start: str = _samples("start")
-    rss: str = "rss"  # VmRSS after the suite's traffic
+    rss: str = "rss"  # VmRSS after the base's other checks (the last reading)
+    rss_readings: str = _samples("rss_readings")  # the traefik_rss_mb budget's series
     rss_peak: str = "rss_peak"  # VmHWM
     cgroup_memory: str = "cgroup_memory"
     conditions: str = _detail("conditions")
@@ -470,6 +481,43 @@ class Budget:
     ci_high: str = "ci_high"
     more_samples: str = "more_samples"
     sentence: str = _detail("sentence")
+
+
+# The dns check's cases, in the order they run (measure.dns.CASE_NAMES), and its
+# resolvers, the record's variant (measure.dns.RESOLVERS); tests/unit/test_dns.py keeps
+# them equal. Per case, the figure named by the case is its outcome ("40/40", "29/40" or
+# the resolver's error); dns_figure(case, suffix) names the rest.
+DNS_CASES: Final[tuple[str, ...]] = (
+    "large-answer",
+    "silent-first-nameserver",
+    "search-ndots",
+    "aaaa-only",
+    "options-timeout",
+)
+DNS_RESOLVERS: Final[tuple[str, ...]] = ("go", "glibc", "musl")
+DNS_MS: Final = "ms"  # the lookup's time inside the probe
+DNS_ANSWERED: Final = "answered"  # every address the zone serves, and no error
+DNS_PREDICTED: Final = "predicted"  # the documented behaviour of the library and version
+DNS_AS_PREDICTED: Final = "as_predicted"
+DNS_SUFFIXES: Final[tuple[str, ...]] = (DNS_MS, DNS_ANSWERED, DNS_PREDICTED, DNS_AS_PREDICTED)
+
+
+def dns_figure(case: str, suffix: str) -> str:
+    """A figure of one case of the dns check: ``large-answer_answered``."""
+    return f"{case}_{suffix}"
+
+
+@dataclass(frozen=True)
+class Dns:
+    """Name resolution against the check's own name servers, one record per resolver
+    that runs on the base (the variant: DNS_RESOLVERS); figures per case as above."""
+
+    check: str = "dns"
+    libc_version: str = "libc_version"  # the C library's, "-" for Go's resolver
+    wall: str = "wall"  # s, the resolver's probe container, create to exit
+    cases: str = _detail("cases")  # per case: addresses, error, the queries the servers saw
+    mismatches: str = _detail("mismatches")  # {case: what differed from the prediction}
+    not_run: str = _detail("not_run")  # {resolver: why it did not run on this base}
 
 
 @dataclass(frozen=True)
@@ -524,10 +572,11 @@ INPROCESS_START: Final = InProcessStart()
 TRAEFIK_FIGURES: Final = TraefikFigures()
 BUDGET: Final = Budget()
 POSTURE: Final = Posture()
+DNS: Final = Dns()
 
 # The order the suite reads in (what the image is, whether it starts, how fast...); each
-# has a table of its own. Checks not listed here (the suite's client-identity,
-# traefik-plugin and go-plugin, and users' own) follow alphabetically, in generic tables.
+# has a table of its own. Checks not listed here (users' own) follow alphabetically, in
+# generic tables.
 CHECK_ORDER: Final[tuple[str, ...]] = (
     IMAGE_FACTS.check,
     START_MATRIX.check,
@@ -539,11 +588,16 @@ CHECK_ORDER: Final[tuple[str, ...]] = (
     MTLS.check,
     GRPC.check,
     TLS_EVIDENCE.check,
+    GATEWAY_OVERHEAD.check,
+    CLIENT_IDENTITY.check,
     HEALTH_METRICS.check,
     POSTURE.check,
     HEALTHCHECK.check,
     ALIGNMENT.check,
     RUNTIME_FACTS.check,
+    DNS.check,
+    GO_PLUGIN.check,
+    TRAEFIK_PLUGIN.check,
     BUDGET.check,
 )
 
@@ -569,6 +623,7 @@ SUITE_CHECKS: Final = (
     TRAEFIK_FIGURES,
     BUDGET,
     POSTURE,
+    DNS,
 )
 
 HEALTHCHECK_STYLES: Final[tuple[str, ...]] = (

@@ -1,19 +1,26 @@
 """The tables of a report: one model, rendered by terminal.py, markdown.py and html.py.
 
-One builder per check of the suite (names from :mod:`pytest_traefik_compat.records.checks`), a
-generic table for any other check, and the value formatting they share: missing data is
-always ``-``. The primitives and the formatting live in :mod:`.cells`, the builders in
-:mod:`.tables_image`, :mod:`.tables_figures` and :mod:`.tables_tls`; this module puts
-them together in the report's order (and keeps every name it always offered).
+:data:`REGISTRY` lists the tables in the report's order, one line each: a builder
+``(Index) -> Table`` named "module:function" within this package (names from
+:mod:`pytest_traefik_compat.records.checks`). A check that no table covers (its
+``checks``) gets a generic table after them. The primitives and the formatting live in
+:mod:`.cells`; this module puts the tables together (and keeps every name it always
+offered).
+
+To add a table for a new check: write its builder in a module of this package and add
+its line to :data:`REGISTRY` where it belongs in the order.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import cache
+from typing import Final
 
 from pytest_traefik_compat.records import Record
-from pytest_traefik_compat.records.checks import CHECK_ORDER, MISSING
+from pytest_traefik_compat.records.checks import MISSING
 from pytest_traefik_compat.report.cells import (
     FAILED_OUTCOMES,
     Cell,
@@ -33,34 +40,44 @@ from pytest_traefik_compat.report.cells import (
 from pytest_traefik_compat.report.order import sort_records
 from pytest_traefik_compat.report.tables_figures import (
     LATENCY_SERIES,
-    _budgets,
-    _inprocess,
-    _latency,
-    _traefik_figures,
     latency_stats,
     provenance_size,
     service_image_size,
 )
-from pytest_traefik_compat.report.tables_image import (
-    _alignment,
-    _findings,
-    _healthchecks,
-    _image_facts,
-    _runtime,
-    _start_matrix,
-    findings,
-)
-from pytest_traefik_compat.report.tables_tls import (
-    SNI_PROBES,
-    _tls,
-    _tls_alerts,
-    _tls_handshakes,
-    refused,
+from pytest_traefik_compat.report.tables_image import findings
+from pytest_traefik_compat.report.tables_tls import SNI_PROBES, refused
+
+Builder = Callable[[Index], Table]
+
+# The report's tables in order: "module:function" of a builder in this package.
+REGISTRY: Final[tuple[str, ...]] = (
+    "tables_image:image_facts_table",
+    "tables_image:start_matrix_table",
+    "tables_figures:latency_table",
+    "tables_compare:comparison_table",
+    "tables_figures:inprocess_table",
+    "tables_figures:traefik_figures_table",
+    "tables_tls:tls_table",
+    "tables_tls:tls_cases_table",
+    "tables_tls:tls_handshakes_table",
+    "tables_gateway:overhead_table",
+    "tables_gateway:overhead_percentiles_table",
+    "tables_gateway:client_identity_table",
+    "tables_image:findings_table",
+    "tables_posture:posture_table",
+    "tables_image:healthcheck_table",
+    "tables_image:alignment_table",
+    "tables_image:runtime_table",
+    "tables_dns:dns_table",
+    "tables_image:go_plugin_table",
+    "tables_gateway:traefik_plugin_table",
+    "tables_figures:budget_table",
 )
 
 __all__ = [
     "FAILED_OUTCOMES",
     "LATENCY_SERIES",
+    "REGISTRY",
     "SNI_PROBES",
     "Cell",
     "Column",
@@ -68,6 +85,7 @@ __all__ = [
     "Table",
     "as_float",
     "build_tables",
+    "builder",
     "cut",
     "findings",
     "fmt_bytes",
@@ -84,24 +102,20 @@ __all__ = [
 ]
 
 
+@cache
+def builder(entry: str) -> Builder:
+    """The builder a :data:`REGISTRY` line names."""
+    module, _, name = entry.partition(":")
+    found: Builder = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+    return found
+
+
 def build_tables(index: Index) -> list[Table]:
-    """Every table, in the report's order; users' checks follow alphabetically."""
-    tables = [
-        _image_facts(index),
-        _start_matrix(index),
-        _latency(index),
-        _inprocess(index),
-        _traefik_figures(index),
-        _tls(index),
-        _tls_alerts(index),
-        _tls_handshakes(index),
-        _findings(index),
-        _healthchecks(index),
-        _alignment(index),
-        _runtime(index),
-        _budgets(index),
-    ]
-    extra = sorted({r.check for r in index.records} - set(CHECK_ORDER))
+    """Every table, in the report's order; checks no table covers follow alphabetically,
+    each in a generic table."""
+    tables = [builder(entry)(index) for entry in REGISTRY]
+    covered = {check for table in tables for check in table.checks}
+    extra = sorted({r.check for r in index.records} - covered)
     tables += [_generic(index, check) for check in extra]
     for table in tables:
         _flag_failures(index, table)
@@ -109,8 +123,12 @@ def build_tables(index: Index) -> list[Table]:
 
 
 def table_has_data(index: Index, table: Table) -> bool:
-    # A run with -k or custom checks need not print nine tables of dashes.
-    return table.generic or any(index.has(check) for check in table.checks)
+    # A run with -k, a profile or custom checks need not print tables of dashes.
+    if table.generic:
+        return True
+    if not any(index.has(check) for check in table.checks):
+        return False
+    return any(cell.text != MISSING for cells in table.rows for cell in cells[1:])
 
 
 def _flag_failures(index: Index, table: Table) -> None:

@@ -3,7 +3,7 @@ and the order its checks run in."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,8 @@ from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.services import ServiceSpec
 from pytest_traefik_compat.gateway.stack import Gateway
 from pytest_traefik_compat.plugin.session import CompatSession, sample_apps_dir, settings_key
-from pytest_traefik_compat.records.checks import PLUGIN_VALUE, STATIC
+from pytest_traefik_compat.records import profiles
+from pytest_traefik_compat.records.checks import PLUGIN_VALUE, STATIC, TLS_EVIDENCE
 
 HEALTH_INTERVAL = "1s"
 PLUGIN_MODULE = "github.com/compat/headerplugin"
@@ -24,9 +25,9 @@ HERE = Path(__file__).resolve().parent
 
 # The order the suite's tests run in on each base (pytest then groups the items by
 # base); a topic's tests need not be adjacent. The behaviour checks come first, the
-# figures after them (Traefik's memory is read after the traffic of the checks
-# before it), the budgets after the records they judge, then the TLS evidence, the
-# gateway's overhead and the second gateway's routes.
+# figures after them, then the TLS evidence, the gateway's overhead and the second
+# gateway's routes; Traefik's own figures after all of them (its memory read after the
+# base's last traffic), and the budgets last, after every record they judge.
 RUN_ORDER: tuple[str, ...] = (
     "test_image_facts",
     "test_start_matrix",
@@ -39,29 +40,52 @@ RUN_ORDER: tuple[str, ...] = (
     "test_healthcheck",
     "test_alignment",
     "test_runtime_facts",
+    "test_dns",
     "test_traefik_plugin",
     "test_go_plugin",
     "test_startup_latency",
     "test_inprocess_start",
     "test_memory",
-    "test_traefik_figures",
-    "test_budget",
     "test_tls_evidence_refusals",
     "test_tls_evidence_handshakes",
     "test_gateway_overhead",
     "test_tls_evidence_forwarded",
     "test_tls_evidence_sni_host",
     "test_tls_evidence_chains",
+    "test_traefik_figures",
+    "test_budget",
 )
 
 
+# The record each test writes is named by the test: test_<check> writes the check
+# <check> (underscores as hyphens), test_tls_evidence_<variant> the tls-evidence
+# variant <variant>. Its profile (records/profiles.py) follows from that.
+EVIDENCE_PREFIX = "test_tls_evidence_"
+
+
+def suite_check(test_name: str) -> tuple[str, str | None]:
+    """The (check, variant) a suite test records; variant None: all its variants."""
+    if test_name.startswith(EVIDENCE_PREFIX):
+        return TLS_EVIDENCE.check, test_name.removeprefix(EVIDENCE_PREFIX).replace("_", "-")
+    return test_name.removeprefix("test_").replace("_", "-"), None
+
+
+def budget_checks(budget_names: Iterable[str]) -> set[str]:
+    """The checks whose figures the given budgets judge: a budget asked for is
+    measured whatever the profile."""
+    from pytest_traefik_compat.suite.test_budgets import BUDGET_SOURCES
+
+    return {BUDGET_SOURCES[name][0] for name in budget_names if name in BUDGET_SOURCES}
+
+
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put the suite's items in RUN_ORDER; items from elsewhere keep their places.
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put the suite's items in RUN_ORDER and mark those outside the default profile
+    ``traefik_profile("full")``; items from elsewhere keep their places and marks.
 
     A stable sort, so the parameters of one test keep their order. It runs before
     other plugins reorder (pytest's grouping by base, --random-order, a user's -p
-    plugin), so theirs has the last word.
+    plugin), so theirs has the last word; the plugin deselects by the marks last.
     """
     rank = {name: index for index, name in enumerate(RUN_ORDER)}
     slots = [index for index, item in enumerate(items) if item.path.parent.resolve() == HERE]
@@ -71,6 +95,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     )
     for index, item in zip(slots, ordered, strict=True):
         items[index] = item
+    budgeted = budget_checks(config.stash[settings_key].budgets.names())
+    for item in ordered:
+        check, variant = suite_check(getattr(item, "originalname", item.name))
+        if not profiles.in_profile(profiles.DEFAULT_PROFILE, check, variant) and (
+            check not in budgeted
+        ):
+            item.add_marker(pytest.mark.traefik_profile("full"))
 
 
 @pytest.fixture(scope="session")

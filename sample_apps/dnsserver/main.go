@@ -44,6 +44,9 @@ type queryLog struct {
 	Answers   int    `json:"answers"`
 	Truncated bool   `json:"truncated"`
 	Silent    bool   `json:"silent"`
+	// TS is when the query was read (Unix ns): the check sorts the queries of a
+	// probe's cases by the time windows the probe reports.
+	TS int64 `json:"ts"`
 }
 
 var logMu sync.Mutex
@@ -91,7 +94,9 @@ func (s *server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	if _, ok := w.RemoteAddr().(*net.TCPAddr); ok {
 		transport = "tcp"
 	}
-	entry := queryLog{Event: "query", Transport: transport, From: w.RemoteAddr().String()}
+	entry := queryLog{
+		Event: "query", Transport: transport, From: w.RemoteAddr().String(), TS: time.Now().UnixNano(),
+	}
 	if opt := req.IsEdns0(); opt != nil {
 		entry.EDNS = int(opt.UDPSize())
 	}
@@ -207,7 +212,9 @@ func readFull(c net.Conn, buf []byte) (int, error) {
 }
 
 func logSilent(raw []byte, transport string, from net.Addr) {
-	entry := queryLog{Event: "query", Transport: transport, From: from.String(), Silent: true}
+	entry := queryLog{
+		Event: "query", Transport: transport, From: from.String(), Silent: true, TS: time.Now().UnixNano(),
+	}
 	req := new(dns.Msg)
 	if err := req.Unpack(raw); err == nil && len(req.Question) == 1 {
 		entry.Name = req.Question[0].Name

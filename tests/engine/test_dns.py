@@ -52,16 +52,25 @@ def runs(
     out: dict[tuple[str, dns.Resolver], dns.ResolverRun] = {}
     started = time.monotonic()
     with dns.DnsLab(server, run_identity.labels("dns")) as lab:
-        for base_name, resolver in RUNS:
-            base = bases[base_name]
-            linkage = dns.RESOLVER_LINKAGE[resolver]
-            probe = _image(cache_dir, base, "resolveprobe", linkage, f"resolveprobe-{linkage}")
-            out[(base_name, resolver)] = lab.run_resolver(
-                probe,
-                resolver,
-                base=base_name,
-                libc_version=base.facts.libc_version,
-            )
+        for base_name, base in bases.items():
+            # The base's resolvers side by side, as the suite runs them.
+            probes = [
+                dns.Probe(
+                    resolver,
+                    _image(
+                        cache_dir,
+                        base,
+                        "resolveprobe",
+                        dns.RESOLVER_LINKAGE[resolver],
+                        f"resolveprobe-{dns.RESOLVER_LINKAGE[resolver]}",
+                    ),
+                    base.facts.libc_version,
+                )
+                for name, resolver in RUNS
+                if name == base_name
+            ]
+            for run in lab.run_resolvers(probes, base=base_name):
+                out[(base_name, run.resolver)] = run
     print(f"\ndns cases: {time.monotonic() - started:.1f} s in all")
     for (base_name, resolver), run in out.items():
         print(f"{base_name} {resolver} ({run.libc_version}) {run.wall_s:.1f} s")

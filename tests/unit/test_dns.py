@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
+from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.measure import dns
 from pytest_traefik_compat.plugin.session import sample_apps_dir
+from pytest_traefik_compat.records import checks
 
 CASE = {case.name: case for case in dns.CASES}
 ADDRESSES: dict[dns.Server, str] = {"real": "172.30.0.2", "silent": "172.30.0.3"}
@@ -197,3 +200,83 @@ def test_a_run_gives_figures_per_case() -> None:
     assert "large-answer_predicted" in figures and "aaaa-only_as_predicted" in figures
     assert run.unanswered == ["large-answer"]
     assert run.details()["mismatches"]["large-answer"] == ["failed: 1/40"]
+
+
+def test_the_vocabulary_names_the_cases_resolvers_and_figures() -> None:
+    assert checks.DNS_CASES == dns.CASE_NAMES
+    assert checks.DNS_RESOLVERS == dns.RESOLVERS
+    results = tuple(_result(c.name, "musl") for c in dns.CASES)
+    comparisons = tuple(dns.compare(r, dns.predict("musl", r.case)) for r in results)
+    run = dns.ResolverRun("alpine", "musl", "1.2.3", results, comparisons, 1.0)
+    assert [name for name, _, _ in run.figures()] == [
+        name
+        for case in checks.DNS_CASES
+        for name in (case, *(checks.dns_figure(case, s) for s in checks.DNS_SUFFIXES))
+    ]
+
+
+def _log(server_from: str, name: str, at_ns: int) -> str:
+    return json.dumps(
+        {
+            "event": "query",
+            "name": name,
+            "type": "A",
+            "transport": "udp",
+            "from": server_from,
+            "ts": at_ns,
+        }
+    )
+
+
+def test_queries_go_to_the_probe_that_sent_them_and_the_case_whose_window_holds_them() -> None:
+    lab = dns.DnsLab("server", {})
+    cases = (CASE["large-answer"], CASE["aaaa-only"])
+    output = [
+        json.dumps({"event": "start", "addrs": ["10.0.0.5"]}),
+        json.dumps(
+            {
+                "case": "large-answer",
+                "addrs": ["198.51.100.1"],
+                "elapsed_ms": 1.5,
+                "started_ns": 1_000,
+                "ended_ns": 2_000,
+            }
+        ),
+        json.dumps(
+            {
+                "case": "aaaa-only",
+                "addrs": [],
+                "error": "no",
+                "error_code": "EAI_NODATA",
+                "elapsed_ms": 0.8,
+                "started_ns": 200_000_000,
+                "ended_ns": 200_001_000,
+            }
+        ),
+    ]
+    queries = dns.parse_queries(
+        "real",
+        [
+            _log("10.0.0.5:4000", "large.compat.test.", 1_500),
+            _log("10.0.0.5:4001", "large.compat.test.", 2_000 + dns.STRAY_NS // 2),  # late
+            _log("10.0.0.6:4002", "large.compat.test.", 1_600),  # another probe
+            _log("10.0.0.5:4003", "aaaa-only.compat.test.", 200_000_500),
+        ],
+    )
+    running = dns._Running(
+        dns.Probe("glibc", "probe", "2.36"), None, Path("x"), 0.0, code=0, output=output
+    )
+    run = lab._resolver_run(running, cases, queries, "debian-slim")
+    large, aaaa = run.results
+    assert [q.client for q in large.queries] == ["10.0.0.5:4000", "10.0.0.5:4001"]
+    assert [q.name for q in aaaa.queries] == ["aaaa-only.compat.test."]
+    assert large.addresses == ("198.51.100.1",) and aaaa.error_code == "EAI_NODATA"
+    assert run.libc_version == "2.36"
+
+
+def test_a_probe_without_every_case_says_which_are_missing() -> None:
+    lab = dns.DnsLab("server", {})
+    output = [json.dumps({"event": "start", "addrs": []}), "exec format error"]
+    running = dns._Running(dns.Probe("musl", "probe"), None, Path("x"), 0.0, code=1, output=output)
+    with pytest.raises(CompatError, match="without the result of large-answer"):
+        lab._resolver_run(running, (CASE["large-answer"],), (), "debian-slim")
