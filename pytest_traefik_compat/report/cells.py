@@ -42,6 +42,12 @@ class Table:
     # any of them the table is left out (a generic table always has its records).
     checks: tuple[str, ...] = ()
     generic: bool = False
+    # The terminal summary: False leaves the table to report.md and report.html;
+    # terminal_rows (when set) replace the rows there, e.g. only the cases that differ,
+    # and terminal_note is one line under them.
+    terminal: bool = True
+    terminal_rows: list[list[Cell]] | None = None
+    terminal_note: str = ""
 
 
 class Index:
@@ -136,6 +142,42 @@ def fmt_ms(value: Any) -> str:
     if number.is_integer() or abs(number) >= 10:
         return f"{number:.0f} ms"
     return f"{number:.1f} ms"
+
+
+NO_COST = "no measurable cost"
+
+
+class Cost(NamedTuple):
+    """A cost in ms over a reference, with its 95% interval where n allows one."""
+
+    value: float | None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    # A test's verdict where one was made (False: judged and no difference), else None.
+    measurable: bool | None = None
+
+
+def fmt_cost(cost: Cost, *, sign: str = "") -> str:
+    """ "+3.5 ms [3.3-3.7]"; "no measurable cost" when a test found none or the interval
+    is not wholly above zero (without an interval: when the cost is not above zero).
+
+    Args:
+        sign: put before a positive cost ("+" for latency added on top of another).
+    """
+    value, low, high = as_float(cost.value), as_float(cost.ci_low), as_float(cost.ci_high)
+    if value is None:
+        return MISSING
+    if cost.measurable is False:
+        return NO_COST
+    if low is None or high is None:
+        return NO_COST if value <= 0.0 else sign + fmt_ms(value)
+    if low <= 0.0:
+        return NO_COST
+    return f"{sign}{fmt_ms(value)} [{_short_ms(low)}-{_short_ms(high)}]"
+
+
+def _short_ms(value: float) -> str:
+    return fmt_ms(value).removesuffix(" ms")
 
 
 def fmt_seconds(value: Any) -> str:

@@ -1,6 +1,6 @@
 """The figures of the report: medians with their intervals, the start decomposed,
-in-process start per mode, Traefik's own figures, budgets, and one sentence per figure
-comparing bases ("alpine vs distroless: no measurable difference (p=0.41, n=8 each)").
+in-process start per mode, Traefik's own figures, budgets, and the figures compared
+between bases, pair by pair (the comparison table).
 
 Pure over records (the tables and charts modules render what this returns); the
 comparisons come from pytest_traefik_compat.measure.stats.
@@ -9,6 +9,8 @@ comparisons come from pytest_traefik_compat.measure.stats.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
 from itertools import combinations
 from typing import Any
 
@@ -31,6 +33,7 @@ from pytest_traefik_compat.records.checks import (
     part_series,
     stat_figure,
 )
+from pytest_traefik_compat.report.cells import Cost, as_float
 
 
 def median_ci(record: Record | None, series: str) -> dict[str, float | None]:
@@ -78,21 +81,46 @@ def decomposition(record: Record | None, series: str) -> dict[str, float]:
     return parts
 
 
-def _samples(record: Record | None, series: str) -> list[float]:
+def _samples(record: Record | None, series: str) -> tuple[float, ...]:
     if record is None:
-        return []
-    return [float(v) for v in record.samples.get(series, []) if isinstance(v, (int, float))]
+        return ()
+    return tuple(float(v) for v in record.samples.get(series, []) if isinstance(v, (int, float)))
 
 
-def base_sentences(records_by_base: dict[str, Record | None], series: str, what: str) -> list[str]:
-    """Pairwise Mann-Whitney between bases for one series, one sentence per pair."""
-    sentences = []
+@dataclass(frozen=True)
+class BaseComparison:
+    """One figure of two bases compared (the comparison and its verdict: stats)."""
+
+    figure: str
+    comparison: stats.Comparison
+
+    @property
+    def pair(self) -> str:
+        return f"{self.comparison.label_a} vs {self.comparison.label_b}"
+
+    @property
+    def differs(self) -> bool:
+        return self.comparison.significant
+
+
+@cache
+def _compare(
+    figure: str, a: str, b: str, x: tuple[float, ...], y: tuple[float, ...]
+) -> BaseComparison:
+    # Cached: the terminal, the Markdown and the HTML build the same tables.
+    return BaseComparison(figure, stats.compare(x, y, labels=(a, b)))
+
+
+def compare_bases(
+    records_by_base: dict[str, Record | None], series: str, what: str
+) -> list[BaseComparison]:
+    """Every pair of bases with samples of ``series``, compared (Mann-Whitney, stats)."""
+    found = []
     for a, b in combinations(records_by_base, 2):
         x, y = _samples(records_by_base[a], series), _samples(records_by_base[b], series)
         if x and y:
-            sentence = stats.compare(x, y, labels=(a, b)).sentence()
-            sentences.append(f"{what}: {sentence}")
-    return sentences
+            found.append(_compare(what, a, b, x, y))
+    return found
 
 
 def common_control(startup: dict[str, Record | None]) -> bool:
@@ -103,34 +131,53 @@ def common_control(startup: dict[str, Record | None]) -> bool:
     return len(images) == 1 and None not in images
 
 
-def sentences(index: Any, bases: Sequence[str]) -> list[str]:
-    """Every between-base sentence the report prints under the figures."""
-    out: list[str] = []
+def comparisons(index: Any, bases: Sequence[str]) -> list[BaseComparison]:
+    """Every between-base comparison of the report, figure by figure."""
+    out: list[BaseComparison] = []
     startup = {b: index.get(b, STARTUP_LATENCY.check) for b in bases}
     if common_control(startup):
         # Bases are measured one after another: compared on service - control per
         # round, the machine's drift between their series cancels; the control itself
         # says how far the machine drifted.
-        out += base_sentences(
-            startup, STARTUP_LATENCY.direct_vs_control, "start, service - drift control"
-        )
-        out += base_sentences(
-            startup, STARTUP_LATENCY.control, "drift control (one image, in each base's series)"
-        )
+        out += compare_bases(startup, STARTUP_LATENCY.direct_vs_control, "start - drift control")
+        out += compare_bases(startup, STARTUP_LATENCY.control, "drift control")
     else:
-        out += base_sentences(startup, STARTUP_LATENCY.direct, "start, direct")
-        out += base_sentences(startup, STARTUP_LATENCY.floor, "start, floor")
-    out += base_sentences(
+        out += compare_bases(startup, STARTUP_LATENCY.direct, "start, direct")
+        out += compare_bases(startup, STARTUP_LATENCY.floor, "start, floor")
+    out += compare_bases(
         {b: index.get(b, INPROCESS_START.check, "static") for b in bases},
         mode_series("mixed", INPROCESS_START.init_ready),
-        "in-process start (static, mixed, init->ready)",
+        "in-process start (static, mixed)",
     )
-    out += base_sentences(
+    out += compare_bases(
         {b: index.get(b, TRAEFIK_FIGURES.check) for b in bases},
         TRAEFIK_FIGURES.start,
         "Traefik start",
     )
     return out
+
+
+def own_cost(record: Record | None) -> Cost:
+    """The service's own cost over its floor, with its interval where n allows one.
+
+    Service and floor start in the same rounds, so the cost is the paired comparison's
+    median per-round difference where the rounds match; without samples it is the
+    record's median(direct) - median(floor).
+    """
+    figure = record.value(STARTUP_LATENCY.service_cost) if record is not None else None
+    value = as_float(figure)
+    direct = _samples(record, STARTUP_LATENCY.direct)
+    floor = _samples(record, STARTUP_LATENCY.floor)
+    if not direct or not floor:
+        return Cost(value)
+    c = _paired(direct, floor)
+    difference = c.difference if c.difference is not None else value
+    return Cost(difference, c.ci_low, c.ci_high, c.significant if c.judged else None)
+
+
+@cache
+def _paired(x: tuple[float, ...], y: tuple[float, ...]) -> stats.Comparison:
+    return stats.compare(x, y, labels=("service", "floor"), paired=len(x) == len(y))
 
 
 def noisy_bases(index: Any, bases: Sequence[str]) -> list[str]:

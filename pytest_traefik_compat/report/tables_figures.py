@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pytest_traefik_compat.measure import stats
 from pytest_traefik_compat.records.checks import (
     BUDGET,
     IMAGE_FACTS,
@@ -23,11 +24,13 @@ from pytest_traefik_compat.records.record import Record, summarize
 from pytest_traefik_compat.report import figures
 from pytest_traefik_compat.report.cells import (
     Column,
+    Cost,
     Index,
     Table,
     _get,
     as_float,
     fmt_bytes,
+    fmt_cost,
     fmt_ms,
     row,
     text,
@@ -37,14 +40,14 @@ from pytest_traefik_compat.report.cells import (
 LATENCY_SERIES = (STARTUP_LATENCY.direct, STARTUP_LATENCY.traefik, STARTUP_LATENCY.floor)
 
 
-def _latency(index: Index) -> Table:
+def latency_table(index: Index) -> Table:
     table = Table(
         "latency",
         "Startup latency, memory and size",
         [
             Column("base"),
             Column("direct med", numeric=True),
-            Column("direct tail", numeric=True),
+            Column("direct tail", numeric=True, terminal=False),
             Column("floor med", numeric=True),
             Column("own cost", numeric=True),
             Column("own cost, process", numeric=True, terminal=False),
@@ -52,7 +55,7 @@ def _latency(index: Index) -> Table:
             Column("route ready", numeric=True),
             Column("RSS", numeric=True),
             Column("peak RSS", numeric=True),
-            Column("base image", numeric=True),
+            Column("base image", numeric=True, terminal=False),
             Column("direct 95% CI", numeric=True, terminal=False),
             Column("floor 95% CI", numeric=True, terminal=False),
             Column("cgroup mem", numeric=True, terminal=False),
@@ -61,17 +64,19 @@ def _latency(index: Index) -> Table:
             Column("service image", numeric=True, terminal=False),
         ],
         caption="Container create call to the first 200 on /healthz (polled every 20 ms), "
-        "median with its bootstrap 95% interval; the floor is a net/http-only server run "
-        "exactly the same way, own cost = direct - floor. The engine's create and start are the "
-        "same for both and carry most of the jitter, so own cost, process compares the "
-        "program's share alone: State.StartedAt to the process's own ready line (p: "
-        "Mann-Whitney, service vs floor). Bases are measured one after another, so each "
-        "series also starts a drift control (the floor on the run's first base, one image "
-        "in every series); vs drift control is service - control per round, and bases are "
-        "compared on it. Route ready (service's first 200 "
-        "to routed by Traefik) depends on the health-check interval and is not part of the "
-        "start. RSS is VmRSS after warm-up, peak is VmHWM after a bounded load; cgroup "
-        "memory excludes page cache. (noisy) marks a series measured on a busy machine.",
+        "median (its 95% interval in report.json and the chart where n allows one); the "
+        "floor is a net/http-only server run exactly the same way in the same rounds, own "
+        'cost = service - floor per round with its interval, "no measurable cost" where '
+        "that interval holds zero. The engine's create and start are the same for both and "
+        "carry most of the jitter, so own cost, process compares the program's share alone: "
+        "State.StartedAt to the process's own ready line (p: service vs floor). Bases are "
+        "measured one after another, so each series also starts a drift control (the floor "
+        "on the run's first base, one image in every series); vs drift control is service "
+        "- control per round, and bases are compared on it (Between bases). Route ready "
+        "(service's first 200 to routed by Traefik) depends on the health-check interval "
+        "and is not part of the start. RSS is VmRSS after warm-up, peak is VmHWM after a "
+        "bounded load; cgroup memory excludes page cache. (noisy) marks a series measured "
+        "on a busy machine.",
         checks=(STARTUP_LATENCY.check, MEMORY.check),
     )
     for base in index.bases:
@@ -89,7 +94,7 @@ def _latency(index: Index) -> Table:
                 fmt_ms(direct.get(STAT_MEDIAN)) + flag,
                 figures.fmt_tail(direct),
                 fmt_ms(floor.get(STAT_MEDIAN)),
-                fmt_ms(_get(record, STARTUP_LATENCY.service_cost)),
+                fmt_cost(figures.own_cost(record)),
                 _program_cost(record),
                 figures.fmt_median_ci(figures.median_ci(record, STARTUP_LATENCY.direct_vs_control)),
                 fmt_ms(route.get(STAT_MEDIAN)),
@@ -104,23 +109,22 @@ def _latency(index: Index) -> Table:
                 fmt_bytes(service_image_size(index, base)),
             )
         )
-    told = figures.sentences(index, index.bases)
     busy = figures.noisy_bases(index, index.bases)
     if busy:
-        told.append(f"measured on a busy machine (noisy): {', '.join(busy)}")
-    if told:
-        table.caption += " " + "; ".join(told) + "."
+        table.caption += f" Measured on a busy machine (noisy): {', '.join(busy)}."
     return table
 
 
 def _program_cost(record: Record | None) -> str:
     cost = _get(record, STARTUP_LATENCY.program_cost)
     p_value = as_float(_get(record, STARTUP_LATENCY.floor_vs_direct_program_p))
-    p_text = f" (p={p_value:.2g})" if cost is not None and p_value is not None else ""
-    return fmt_ms(cost) + p_text
+    if cost is None or p_value is None:
+        return fmt_cost(Cost(as_float(cost)))
+    shown = fmt_cost(Cost(as_float(cost), measurable=p_value < stats.ALPHA))
+    return f"{shown} (p={p_value:.2g})"
 
 
-def _inprocess(index: Index) -> Table:
+def inprocess_table(index: Index) -> Table:
     table = Table(
         INPROCESS_START.check,
         "In-process start per mode (Go init to listeners ready)",
@@ -145,7 +149,7 @@ def _inprocess(index: Index) -> Table:
     return table
 
 
-def _traefik_figures(index: Index) -> Table:
+def traefik_figures_table(index: Index) -> Table:
     table = Table(
         TRAEFIK_FIGURES.check,
         "Traefik on each base",
@@ -172,7 +176,7 @@ def _traefik_figures(index: Index) -> Table:
     return table
 
 
-def _budgets(index: Index) -> Table:
+def budget_table(index: Index) -> Table:
     table = Table(
         BUDGET.check,
         "Budgets",

@@ -1,5 +1,6 @@
 """The tables about the image and the service in it: image facts, the start matrix, the
-health and metrics audit, HEALTHCHECK styles, health alignment and runtime facts."""
+health and metrics audit, HEALTHCHECK styles, health alignment, runtime facts and Go
+plugins."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ from pytest_traefik_compat.records.checks import (
     ALIGNMENT,
     BUILD_FAILED,
     FAILS,
+    GLIBC,
+    GO_PLUGIN,
     HEALTH_METRICS,
     HEALTHCHECK,
     HEALTHCHECK_STYLES,
     IMAGE_FACTS,
     LINKAGE_ORDER,
+    LOADS,
     MISSING,
+    MUSL,
     RUNTIME_FACTS,
     START_MATRIX,
     STARTS,
@@ -32,7 +37,6 @@ from pytest_traefik_compat.report.cells import (
     _number,
     _present,
     _yes_no,
-    as_float,
     fmt_bytes,
     fmt_ms,
     one_line,
@@ -41,7 +45,7 @@ from pytest_traefik_compat.report.cells import (
 )
 
 
-def _image_facts(index: Index) -> Table:
+def image_facts_table(index: Index) -> Table:
     table = Table(
         IMAGE_FACTS.check,
         "Image facts",
@@ -93,7 +97,7 @@ def _image_facts_cells(r: Record) -> list[Cell | str]:
     ]
 
 
-def _start_matrix(index: Index) -> Table:
+def start_matrix_table(index: Index) -> Table:
     variants = index.variants(START_MATRIX.check) or list(LINKAGE_ORDER)
     table = Table(
         START_MATRIX.check,
@@ -163,7 +167,7 @@ def findings(r: Record | None) -> list[str]:
     return [str(f) for f in found] if isinstance(found, list) else []
 
 
-def _findings(index: Index) -> Table:
+def findings_table(index: Index) -> Table:
     table = Table(
         HEALTH_METRICS.check,
         "Health and metrics audit",
@@ -193,7 +197,7 @@ def _findings(index: Index) -> Table:
     return table
 
 
-def _healthchecks(index: Index) -> Table:
+def healthcheck_table(index: Index) -> Table:
     table = Table(
         HEALTHCHECK.check,
         "HEALTHCHECK styles",
@@ -202,6 +206,7 @@ def _healthchecks(index: Index) -> Table:
             *(Column(style) for style in HEALTHCHECK_STYLES),
             Column("status"),
             Column("healthy after", numeric=True),
+            Column("probe interval", numeric=True, terminal=False),
         ],
         caption="Which Dockerfile HEALTHCHECK commands can run inside the image; status "
         "is Docker's verdict with the self-probe (/app -healthcheck). Healthy after: a "
@@ -223,6 +228,7 @@ def _healthchecks(index: Index) -> Table:
                 *cells,
                 text(_get(r, HEALTHCHECK.self_probe_status)),
                 _healthy_after(r),
+                fmt_ms(_get(r, HEALTHCHECK.health_interval)),
             )
         )
     return table
@@ -231,14 +237,10 @@ def _healthchecks(index: Index) -> Table:
 def _healthy_after(record: Record | None) -> str:
     """Formatted by the figure's own unit: a report may carry it in s or in ms."""
     figure = record.figures.get(HEALTHCHECK.healthy_after) if record else None
-    if figure is None:
-        return MISSING
-    interval = _get(record, HEALTHCHECK.health_interval)
-    every = f" (probe every {fmt_ms(interval)})" if as_float(interval) is not None else ""
-    return _figure(figure.value, figure.unit) + every
+    return MISSING if figure is None else _figure(figure.value, figure.unit)
 
 
-def _alignment(index: Index) -> Table:
+def alignment_table(index: Index) -> Table:
     table = Table(
         ALIGNMENT.check,
         "Health alignment with Traefik",
@@ -265,7 +267,7 @@ def _alignment(index: Index) -> Table:
     return table
 
 
-def _runtime(index: Index) -> Table:
+def runtime_table(index: Index) -> Table:
     table = Table(
         RUNTIME_FACTS.check,
         "Runtime facts (as the Go service sees them)",
@@ -301,3 +303,39 @@ def _runtime(index: Index) -> Table:
             )
         )
     return table
+
+
+def go_plugin_table(index: Index) -> Table:
+    """Per base and linkage: does a Go -buildmode=plugin load into its host."""
+    variants = index.variants(GO_PLUGIN.check) or [GLIBC, MUSL]
+    table = Table(
+        GO_PLUGIN.check,
+        "Go plugins (-buildmode=plugin) on the base",
+        [Column("base"), *(Column(v) for v in variants)],
+        caption="A host and a plugin built per linkage, the plugin loaded with plugin.Open; "
+        "predicted from the ELF headers like the start matrix, the error in the tooltip.",
+        checks=(GO_PLUGIN.check,),
+    )
+    for base in index.bases:
+        cells = (_plugin_cell(index.get(base, GO_PLUGIN.check, v)) for v in variants)
+        table.rows.append([Cell(base), *cells])
+    return table
+
+
+def _plugin_cell(r: Record | None) -> Cell:
+    if r is None:
+        return Cell(MISSING)
+    if r.value(GO_PLUGIN.outcome) == BUILD_FAILED:
+        return Cell("build failed", text(r.details.get(GO_PLUGIN.error), ""), "fails")
+    predicted, observed = r.value(GO_PLUGIN.predicted), r.value(GO_PLUGIN.observed)
+    if observed is None:
+        return Cell(f"not run (predicted {predicted})" if predicted else MISSING)
+    tip = "; ".join(
+        text(value, "")
+        for value in (r.details.get(GO_PLUGIN.reason), r.details.get(GO_PLUGIN.error))
+        if value
+    )
+    shown = (
+        str(observed) if predicted in (None, observed) else f"{observed} (predicted {predicted})"
+    )
+    return Cell(shown, tip, "starts" if observed == LOADS else "fails")

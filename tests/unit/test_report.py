@@ -70,7 +70,7 @@ def test_document_validates_against_the_schema(document: dict[str, Any]) -> None
     }
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", document["generated_at"])
     latency = next(r for r in document["records"] if r["check"] == "startup-latency")
-    assert len(latency["samples"]["direct"]) == 5 and latency["sample_units"]["direct"] == "ms"
+    assert len(latency["samples"]["direct"]) == 6 and latency["sample_units"]["direct"] == "ms"
     assert latency["figures"]["direct_median"]["unit"] == "ms"
     assert latency["provenance"]["source"] == "local"
 
@@ -172,7 +172,7 @@ def test_markdown_tables_have_a_row_per_base(document: dict[str, Any]) -> None:
     assert re.fullmatch(r"-?\d+ \[-?\d+(-| to )-?\d+\] ms", cells[6])  # vs drift control
     assert cells[8] == "22.3 MB" and cells[10] == "3.1 MB"
     assert any("| 6/6 + no-SNI/unknown-SNI |" in r and r.startswith("| alpine") for r in rows)
-    assert "| alpine | unavailable | works | works | works | healthy | 4 ms |" in rows
+    assert "| alpine | unavailable | works | works | works | healthy | 4 ms | - |" in rows
     assert "| distroless | 1s | 5 ms | 5 ms |" in rows
     for title in (
         "Image facts",
@@ -202,8 +202,9 @@ def test_terminal_tables_fit_100_columns(records: list[Record]) -> None:
     assert re.search(
         r"^alpine +TLSv1\.3 +refused +h2 +100/100 .*6/6 \+ no-SNI/unknown-SNI", text, re.M
     )
+    # direct, floor, own cost [its interval], route ready, RSS, peak RSS
     assert re.search(
-        r"^alpine +\d+ ms +max \d+ ms +\d+ ms +\d+ ms +\d+ ms +22\.3 MB +[\d.]+ MB +3\.1 MB$",
+        r"^alpine +\d+ ms +\d+ ms +\d+ ms \[\d+-\d+\] +\d+ ms +22\.3 MB +[\d.]+ MB$",
         text,
         re.M,
     )
@@ -233,9 +234,7 @@ def test_missing_data_shows_as_dash(records: list[Record]) -> None:
     kept = [r for r in records if not (r.base == "distroless" and r.check in ("memory", "tls"))]
     lines = report.terminal_tables(kept, bases=BASES)
     assert any(
-        re.fullmatch(
-            r"distroless +\d+ ms +max \d+ ms +\d+ ms +\d+ ms +\d+ ms +(- +){2}2\.1 MB", line
-        )
+        re.fullmatch(r"distroless +\d+ ms +\d+ ms +\d+ ms \[\d+-\d+\] +\d+ ms +- +-", line)
         for line in lines
     )
     tls = next(line for line in lines if line.startswith("distroless") and "100/100" in line)
@@ -412,20 +411,21 @@ def test_healthy_after_is_shown_in_the_unit_it_was_recorded_in(records: list[Rec
             record.figure("health_interval", 1000.0, "ms")
     text = report.render_markdown(report.build_report(records, meta=META))
     table = text.split("\n## HEALTHCHECK styles\n", 1)[1].split("\n## ", 1)[0]
-    assert "| healthy | 1076 ms (probe every 1000 ms) |" in table
+    assert "| healthy | 1076 ms | 1000 ms |" in table
     assert " s |" not in table.replace(" ms |", "")
 
 
 def test_bases_are_compared_against_the_drift_control(records: list[Record]) -> None:
     """Bases are measured one after another: with one control image in every series,
-    the sentences compare service - control and show the control's own drift; without
-    a common control they fall back to the raw series."""
-    told = " ".join(figures.sentences(Index(records), BASES))
-    assert "start, service - drift control: alpine vs distroless:" in told
-    assert "drift control (one image, in each base's series): alpine vs distroless:" in told
-    assert "start, direct:" not in told
+    they are compared on service - control and the control's own drift is shown;
+    without a common control the raw series are compared."""
+    found = {(c.figure, c.pair) for c in figures.comparisons(Index(records), BASES)}
+    assert ("start - drift control", "alpine vs distroless") in found
+    assert ("drift control", "alpine vs distroless") in found
+    assert not any(figure == "start, direct" for figure, _ in found)
     for record in records:
         if record.check == "startup-latency" and record.base == "distroless":
             record.figure("control_image", "another-floor:1")
-    told = " ".join(figures.sentences(Index(records), BASES))
-    assert "start, direct: alpine vs distroless:" in told and "drift control" not in told
+    found = {(c.figure, c.pair) for c in figures.comparisons(Index(records), BASES)}
+    assert ("start, direct", "alpine vs distroless") in found
+    assert not any("drift control" in figure for figure, _ in found)
