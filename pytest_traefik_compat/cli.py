@@ -21,6 +21,7 @@ from pytest_traefik_compat.plugin.settings import (
     parse_mirror,
     parse_source,
 )
+from pytest_traefik_compat.report.diff import parse_regression
 
 MIN_GO = gobuild.MIN_GO
 MIN_FREE_GB = 5.0
@@ -239,7 +240,9 @@ def cmd_merge(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     from pytest_traefik_compat.report.diff import diff_command
 
-    text, code = diff_command(Path(args.baseline), Path(args.current), args.format)
+    text, code = diff_command(
+        Path(args.baseline), Path(args.current), args.format, thresholds=args.regression
+    )
     sys.stdout.write(text)
     return code
 
@@ -298,6 +301,13 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("baseline", metavar="BASE.json")
     diff.add_argument("current", metavar="NEW.json")
     diff.add_argument("--format", choices=("text", "md", "json"), default="text")
+    diff.add_argument(
+        "--regression",
+        type=parse_regression,
+        default=None,
+        metavar="FIGURE:N%,...",
+        help="slowdown thresholds per figure, as --traefik-regression (e.g. startup:10%%)",
+    )
     diff.set_defaults(func=cmd_diff)
     lint = sub.add_parser(
         "lint-traefik",

@@ -39,6 +39,12 @@ from pytest_traefik_compat.plugin.settings import (
     parse_source,
 )
 from pytest_traefik_compat.records.profiles import DEFAULT_PROFILE
+from pytest_traefik_compat.report.diff import DEFAULT_THRESHOLDS, parse_regression
+
+DEFAULT_REGRESSION = (
+    ",".join(f"{name}:{t.relative:.0%}" for name, t in DEFAULT_THRESHOLDS.items())
+    + ", each with an absolute amount too (docs/diff.md)"
+)
 
 GROUP = "traefik-compat"
 # The heading names the plugin, so `pytest --help | grep -A80 traefik-compat` finds it.
@@ -240,6 +246,18 @@ OPTIONS: tuple[Option, ...] = (
         default=None,
         help="compare this run with an earlier report.json: regressions fail the run, "
         "one line each; diff.md/diff.json go next to the report",
+    ),
+    Option(
+        flag="--traefik-regression",
+        dest="traefik_regression",
+        ini="traefik_regression",
+        env="PYTEST_TRAEFIK_REGRESSION",
+        convert=parse_regression,
+        metavar="FIGURE:N%,...",
+        default=DEFAULT_REGRESSION,
+        help="the baseline diff's thresholds per figure: a significant slowdown beyond N% "
+        "of the baseline median and an absolute amount (FIGURE:Nms, memory:NMiB) is a "
+        "regression",
     ),
     Option(
         flag="--traefik-registry-mirror",

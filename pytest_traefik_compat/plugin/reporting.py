@@ -12,11 +12,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pytest_traefik_compat import engine, report
 from pytest_traefik_compat.errors import CompatError
+from pytest_traefik_compat.plugin.markers import item_profiles
+from pytest_traefik_compat.plugin.settings import Settings
 from pytest_traefik_compat.records import Record
 
-__all__ = ["RunReport", "engine_meta"]
+__all__ = ["RunReport", "engine_meta", "run_request"]
 
 
 def engine_meta() -> dict[str, Any]:
@@ -26,6 +30,67 @@ def engine_meta() -> dict[str, Any]:
     if differences:
         info["differences"] = differences
     return info
+
+
+def run_request(config: pytest.Config, settings: Settings) -> dict[str, Any]:
+    """What the run asked for (report.json ``meta.request``): the baseline diff tells an
+    absence this explains (another profile, other images, a -k/-m selection) from a
+    lost check.
+
+    ``tests_run`` lists every test that reported (on the xdist controller too);
+    ``deselected`` counts the items left out by the profile and by -k/-m/--deselect,
+    or is None where this process did not collect (the xdist controller).
+    """
+    option = config.option
+    selection = {
+        name: value
+        for name, value in (
+            ("keyword", getattr(option, "keyword", "") or ""),
+            ("markexpr", getattr(option, "markexpr", "") or ""),
+            ("deselect", [str(d) for d in getattr(option, "deselect", None) or []]),
+        )
+        if value
+    }
+    workers = getattr(option, "numprocesses", None)
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    stats: Mapping[str, Sequence[Any]] | None = getattr(terminal, "stats", None)
+    request: dict[str, Any] = {
+        "profile": settings.profile,
+        "images": [spec.name for spec in settings.images],
+        "selection": selection,
+        "deselected": None,
+        "tests_run": None,
+    }
+    if stats is not None:
+        ran = {
+            report.nodeid
+            for reports in stats.values()
+            for report in reports
+            if isinstance(report, pytest.TestReport)
+        }
+        request["tests_run"] = sorted(ran)
+        if not workers:
+            counts = {"profile": 0, "keyword": 0}
+            for item in stats.get("deselected", ()):
+                profiles = item_profiles(item) if isinstance(item, pytest.Item) else None
+                left_by_profile = profiles is not None and settings.profile not in profiles
+                counts["profile" if left_by_profile else "keyword"] += 1
+            request["deselected"] = counts
+    if workers:
+        request["xdist"] = {"workers": workers, "dist": getattr(option, "dist", None)}
+    shard = _shard(option)
+    if shard:
+        request["shard"] = shard
+    return request
+
+
+def _shard(option: Any) -> dict[str, Any] | None:
+    """The CI shard of a run split by pytest-split or pytest-shard, if any."""
+    for index_name, count_name in (("group", "splits"), ("shard_id", "num_shards")):
+        index, count = getattr(option, index_name, None), getattr(option, count_name, None)
+        if isinstance(index, int) and isinstance(count, int) and count > 1:
+            return {"index": index, "count": count, "by": index_name}
+    return None
 
 
 class RunReport:
@@ -45,19 +110,35 @@ class RunReport:
         self.error = ""
         self.seconds = 0.0
 
+    @staticmethod
+    def request(config: pytest.Config, settings: Settings) -> dict[str, Any]:
+        """The run's request for ``meta.request`` (:func:`run_request`)."""
+        return run_request(config, settings)
+
     def write(
-        self, records: Sequence[Record], *, command_line: Sequence[str], versions: Mapping[str, str]
+        self,
+        records: Sequence[Record],
+        *,
+        command_line: Sequence[str],
+        versions: Mapping[str, str],
+        request: Mapping[str, Any] | None = None,
     ) -> None:
         """Write the report of ``records`` (nothing without records); a failure is kept
-        in :attr:`error` for the summary instead of raised."""
+        in :attr:`error` for the summary instead of raised.
+
+        Args:
+            request: what the run asked for (:func:`run_request`).
+        """
         if not records:
             return
-        meta = {
+        meta: dict[str, Any] = {
             "run_id": self.run_id,
             "bases": self.bases,
             "command_line": list(command_line),
             "versions": versions,
         }
+        if request is not None:
+            meta["request"] = dict(request)
         with contextlib.suppress(CompatError):
             meta["engine"] = engine_meta()
         started = time.monotonic()

@@ -214,6 +214,7 @@ class CompatSession:
                 self.records,
                 command_line=self.config.invocation_params.args,
                 versions=self.versions,
+                request=self.reporting.request(self.config, self.settings),
             )
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

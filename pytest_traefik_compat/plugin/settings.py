@@ -19,6 +19,7 @@ from pytest_traefik_compat.bases.catalogue import SOURCES, VARIANT_NAMES, ImageS
 from pytest_traefik_compat.measure.budgets import Budgets
 from pytest_traefik_compat.records import profiles
 from pytest_traefik_compat.records.profiles import DEFAULT_PROFILE, Profile
+from pytest_traefik_compat.report.diff import Thresholds
 
 SAMPLES_RANGE = (1, 200)
 HANDSHAKES_RANGE = (1, 10_000)
@@ -180,6 +181,8 @@ class Settings:
     budgets: Budgets = field(default_factory=Budgets)
     # The checks of the run: the CI gate (default) or the whole study (full).
     profile: Profile = DEFAULT_PROFILE
+    # --traefik-regression: the baseline diff's slowdown thresholds per figure.
+    regression: Thresholds = field(default_factory=Thresholds)
 
     @property
     def enabled(self) -> bool:

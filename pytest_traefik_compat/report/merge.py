@@ -67,9 +67,13 @@ def _merged_meta(shards: Sequence[Mapping[str, Any]], bases: list[str]) -> dict[
             "bases": shard["meta"].get("bases"),
             "shard": shard["meta"].get("shard"),
             "engine": shard["meta"].get("engine"),
+            **({"request": shard["meta"]["request"]} if "request" in shard["meta"] else {}),
         }
         for shard in shards
     ]
+    requests = [m["request"] for m in metas if isinstance(m.get("request"), Mapping)]
+    if requests:
+        meta["request"] = _merged_request(requests, notes)
     # Shards may run on different engines (a local one, a remote build host, Podman):
     # their figures are then not measured under the same conditions; say so.
     engines = sorted(
@@ -84,6 +88,38 @@ def _merged_meta(shards: Sequence[Mapping[str, Any]], bases: list[str]) -> dict[
     if notes:
         meta["notes"] = notes
     return meta
+
+
+def _merged_request(requests: Sequence[Mapping[str, Any]], notes: list[str]) -> dict[str, Any]:
+    """The shards' requests as one: every image asked for, the tests run and the
+    deselections added up; the profile and the selection only where every shard
+    agrees (each shard's own stays in ``merged_from``, where the diff reads it)."""
+    merged: dict[str, Any] = {
+        "images": list(dict.fromkeys(i for r in requests for i in r.get("images") or [])),
+        "shards": len(requests),
+    }
+    profiles = sorted({str(r.get("profile")) for r in requests})
+    merged["profile"] = profiles[0] if len(profiles) == 1 else None
+    if len(profiles) > 1:
+        notes.append(f"shards ran different profiles: {', '.join(profiles)}")
+    selections = [r.get("selection") or {} for r in requests]
+    merged["selection"] = selections[0] if all(s == selections[0] for s in selections) else {}
+    runs = [r.get("tests_run") for r in requests]
+    merged["tests_run"] = (
+        sorted({t for run in runs if run for t in run})
+        if all(isinstance(run, list) for run in runs)
+        else None
+    )
+    counts = [r.get("deselected") for r in requests]
+    merged["deselected"] = (
+        {
+            reason: sum(int(c.get(reason) or 0) for c in counts if isinstance(c, Mapping))
+            for reason in ("profile", "keyword")
+        }
+        if all(isinstance(c, Mapping) for c in counts)
+        else None
+    )
+    return merged
 
 
 def merge_command(paths: Sequence[Path], out_dir: Path) -> ReportPaths:

@@ -138,7 +138,7 @@ def test_latency_noise_is_not_reported_a_real_shift_is(
     assert diff_records(baseline, current).changes == []
     new.add_samples("direct", [rng.gauss(900, 40) for _ in range(10)], "ms")
     [change] = diff_records(baseline, current).changes
-    assert change.kind == "change" and change.what == "direct"
+    assert change.kind == "regression" and change.what == "direct"
     assert "Mann-Whitney" in change.line and change.evidence["p_value"] < 0.01
     # Significant but tiny is not news either.
     new.add_samples("direct", [x + 5 for x in old.samples["direct"]], "ms")
@@ -162,12 +162,20 @@ def test_memory_one_reading_needs_a_large_move(pair: tuple[list[Record], list[Re
     assert change.what == "rss_kernel" and change.kind == "change"
 
 
-def test_bases_on_one_side_only_are_notes(pair: tuple[list[Record], list[Record]]) -> None:
+def test_a_base_not_asked_for_is_skipped_a_gone_one_a_regression(
+    pair: tuple[list[Record], list[Record]],
+) -> None:
     baseline, current = pair
     current = [r for r in current if r.base != "distroless"]
-    diff = diff_records(baseline, current)
+    asked_alpine = {"request": {"images": ["alpine"], "profile": "full"}}
+    diff = diff_records(baseline, current, current_meta=asked_alpine)
     assert diff.changes == []
-    assert "base distroless only in the baseline: not compared" in diff.notes
+    assert diff.skipped == [
+        "base distroless not asked for in this run (--traefik-images=alpine): not compared"
+    ]
+    asked_both = {"request": {"images": ["alpine", "distroless"], "profile": "full"}}
+    [gone] = diff_records(baseline, current, current_meta=asked_both).regressions
+    assert gone.line.startswith("regression: base distroless is gone: 13 checks passed")
 
 
 def _write(tmp_path: Path, name: str, records: list[Record]) -> Path:
@@ -256,7 +264,7 @@ def test_a_slower_machine_is_not_a_slower_service(
     assert diff_records(baseline, current).changes == []
     series(new, 900, 560)  # the service slower
     [change] = diff_records(baseline, current).changes
-    assert change.kind == "change" and change.what == "direct_vs_control"
+    assert change.kind == "regression" and change.what == "direct_vs_control"
     new.figure("control_image", "another-floor:1")  # no common control: raw times
     diff = diff_records(baseline, current)
     assert [c.what for c in diff.changes] == ["direct"]

@@ -33,6 +33,7 @@ RAW = {
     "traefik_keep": "yes",
     "traefik_suite": "1",
     "traefik_baseline": "base.json",
+    "traefik_regression": "startup:15%,memory:4MiB",
     "traefik_registry_mirror": "127.0.0.1:5000",
     "traefik_lock": "bases.lock",
     "traefik_lock_strict": "on",
