@@ -5,9 +5,11 @@ against the figure's confidence interval.
 ``traefik_budgets``, env ``PYTEST_TRAEFIK_BUDGETS``) parses into :class:`Budgets`; a
 ``base:`` prefix overrides the limit on that base only. A budget **passes** when the
 upper bound of the figure's 95% interval is within the limit, **fails** when the lower
-bound is beyond it, and is **inconclusive** in between (not a failure; the verdict says
-about how many samples would settle it). A figure measured once (image size) is its
-own interval.
+bound is beyond it, and is **inconclusive** in between, or when the series has too few
+samples for a 95% interval (``stats.MIN_N_INTERVAL``); the verdict says about how many
+samples would settle it. A figure that is not a sample (an image's size) is exact.
+A budget whose figure was not measured is **missing**: the suite fails it with a line
+saying which check to include (:func:`missing_sentence`); it is never skipped.
 
 Units: ``ms`` for times; ``mb`` is a mebibyte (2^20 bytes, what ``ps`` and ``docker
 stats`` count in) for memory and image sizes.
@@ -50,12 +52,14 @@ BUDGETS: Final[dict[str, BudgetName]] = {
         BudgetName("startup_ms", "ms", "container create to first 200 on /healthz, direct"),
         BudgetName("exec_ready_ms", "ms", "the program's init to listeners ready, as it logs"),
         BudgetName("route_ready_ms", "ms", "service ready to routed by Traefik"),
-        BudgetName("rss_mb", "mb", "service VmRSS after warm-up"),
+        BudgetName("rss_mb", "mb", "service VmRSS after warm-up (repeated readings)"),
         BudgetName("peak_rss_mb", "mb", "service VmHWM after the bounded load"),
-        BudgetName("handshake_ms", "ms", "mTLS handshake + one request through Traefik"),
+        BudgetName("handshake_ms", "ms", "the mTLS handshake alone, at Traefik's entrypoint"),
         BudgetName("image_mb", "mb", "the service image (base + static binary)"),
         BudgetName("traefik_startup_ms", "ms", "Traefik container create to /ping 200"),
-        BudgetName("traefik_rss_mb", "mb", "Traefik VmRSS after the suite's traffic"),
+        BudgetName(
+            "traefik_rss_mb", "mb", "Traefik VmRSS after the base's other checks (readings)"
+        ),
     )
 }
 
@@ -173,6 +177,12 @@ class Verdict:
     n: int = 0
     more_samples: int | None = None
     base: str = ""
+    ci_method: str = stats.CI_NONE
+
+    @property
+    def judged(self) -> bool:
+        """Whether the figure's interval decided it (pass or fail)."""
+        return self.outcome in (PASS, FAIL)
 
     @property
     def sentence(self) -> str:
@@ -180,8 +190,13 @@ class Verdict:
         head = f"{where}{self.name} <= {self.limit:g} {self.unit}"
         if self.outcome == MISSING or self.median is None:
             return f"{head}: no figure measured"
-        if self.low == self.high:
+        if self.ci_method == stats.CI_EXACT:
             figure = f"{self.median:.4g} {self.unit}"
+        elif self.ci_method == stats.CI_NONE:
+            figure = (
+                f"median {self.median:.4g} {self.unit}, n={self.n}: no 95% interval "
+                f"below n={stats.MIN_N_INTERVAL}"
+            )
         else:
             figure = (
                 f"median {self.median:.4g} {self.unit}, 95% CI "
@@ -192,6 +207,8 @@ class Verdict:
         if self.outcome == FAIL:
             return f"{head}: FAIL ({figure})"
         more = f"; about {self.more_samples} samples would settle it" if self.more_samples else ""
+        if self.ci_method == stats.CI_NONE:
+            return f"{head}: inconclusive, not judged ({figure}){more}"
         return f"{head}: inconclusive, the limit lies inside the interval ({figure}){more}"
 
     def as_dict(self) -> dict[str, Any]:
@@ -201,13 +218,31 @@ class Verdict:
             "limit": self.limit,
             "unit": self.unit,
             "outcome": self.outcome,
+            "judged": self.judged,
             "median": self.median,
             "ci_low": self.low,
             "ci_high": self.high,
+            "ci_method": self.ci_method,
             "n": self.n,
             "more_samples": self.more_samples,
             "sentence": self.sentence,
         }
+
+
+def missing_sentence(
+    name: str, limit: float, base: str, check: str, *, ran: str | None = None
+) -> str:
+    """The one line of a budget whose figure this run did not measure, saying which
+    check to include: "budget image_mb <= 10 mb on debian-slim: its figure comes from
+    start-matrix, which did not run: add it to -k (or run a profile that has it) or
+    drop the budget". ``ran``: the check's outcome when it ran without recording it."""
+    unit = BUDGETS[name].unit if name in BUDGETS else ""
+    head = f"budget {name} <= {limit:g} {unit} on {base}: its figure comes from {check}"
+    if ran is not None:
+        return f"{head}, which ran ({ran}) without recording it: see that test's failure"
+    return (
+        f"{head}, which did not run: add it to -k (or run a profile that has it) or drop the budget"
+    )
 
 
 def judge(
@@ -221,19 +256,28 @@ def judge(
 ) -> Verdict:
     """The verdict of ``values`` (a series, or one exact figure) against ``limit``.
 
-    A series of 3 or more samples is judged on the median's bootstrap interval; 1 or 2
-    samples on their min..max; a single figure (image size) is exact.
+    A series is judged on the median's 95% interval (exact, order statistics); a
+    series too short for one (n < ``stats.MIN_N_INTERVAL``) is inconclusive, never
+    judged on its min..max; a single number (image size) is exact.
     """
     if values is None or (not isinstance(values, (int, float)) and len(values) == 0):
         return Verdict(name, limit, unit, MISSING, base=base)
+    exact = isinstance(values, (int, float))
     series = [float(values)] if isinstance(values, (int, float)) else [float(v) for v in values]
     if values_unit is not None:
         series = [convert(v, values_unit, unit) for v in series]
     summary = stats.describe(series)
-    assert summary.median is not None and summary.min is not None and summary.max is not None
-    low = summary.ci_low if summary.ci_low is not None else summary.min
-    high = summary.ci_high if summary.ci_high is not None else summary.max
-    if high <= limit:
+    assert summary.median is not None
+    low: float | None
+    high: float | None
+    if exact:
+        low = high = summary.median
+        method = stats.CI_EXACT
+    else:
+        low, high, method = summary.ci_low, summary.ci_high, summary.ci_method
+    if low is None or high is None:
+        outcome = INCONCLUSIVE
+    elif high <= limit:
         outcome = PASS
     elif low > limit:
         outcome = FAIL
@@ -241,7 +285,17 @@ def judge(
         outcome = INCONCLUSIVE
     more = stats.samples_to_settle(summary, limit) if outcome == INCONCLUSIVE else None
     return Verdict(
-        name, limit, unit, outcome, summary.median, low, high, summary.n, more, base=base
+        name,
+        limit,
+        unit,
+        outcome,
+        summary.median,
+        low,
+        high,
+        summary.n,
+        more,
+        base=base,
+        ci_method=method,
     )
 
 

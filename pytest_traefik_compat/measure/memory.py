@@ -4,9 +4,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from pytest_traefik_compat.measure import stats
+
+# Repeated VmRSS readings of an idle process: enough for the median's 95% interval,
+# spread over half a second (RSS moves with the Go runtime's scavenger and GC).
+RSS_READINGS = stats.MIN_N_INTERVAL
+RSS_READING_INTERVAL_S = 0.1
 
 
 def proc_status(pid: int, proc: Path = Path("/proc")) -> dict[str, int]:
@@ -18,6 +26,22 @@ def proc_status(pid: int, proc: Path = Path("/proc")) -> dict[str, int]:
         if key.startswith("Vm") and len(parts) == 2 and parts[1] == "kB":
             values[key] = int(parts[0]) * 1024
     return values
+
+
+def rss_readings(
+    pid: int,
+    count: int = RSS_READINGS,
+    interval_s: float = RSS_READING_INTERVAL_S,
+    proc: Path = Path("/proc"),
+) -> list[int]:
+    """``count`` VmRSS readings of a process, ``interval_s`` apart, in bytes (bounded:
+    ``count * interval_s``)."""
+    readings: list[int] = []
+    for index in range(count):
+        if index:
+            time.sleep(interval_s)
+        readings.append(proc_status(pid, proc)["VmRSS"])
+    return readings
 
 
 def cgroup_memory_without_cache(stats: Mapping[str, Any]) -> int | None:

@@ -3,6 +3,10 @@ HTTP on its published port) and through Traefik (HTTPS with mTLS), with keep-ali
 with a new connection per request (for Traefik a full mTLS handshake each time), at a
 given concurrency. Bounded in count and in time; statistics from numpy/scipy.
 
+Direct and through Traefik are measured interleaved (rounds, the order alternating), and
+in keep-alive mode every worker's connection is open before the clock starts, so each
+timed request is one request on a warm connection.
+
 What "added latency" means: the median of the through-Traefik latencies minus the
 median of the direct ones, with a bootstrap 95% confidence interval (``stats``). It
 includes everything Traefik adds: TLS (and for new connections the handshake and the
@@ -33,6 +37,9 @@ PERCENTILES = (50, 95, 99)
 # p99 needs at least this many samples to be more than the maximum.
 MIN_REQUESTS = 200
 SEED = 14  # the bootstrap's: the same latencies give the same interval in every report
+# Direct and through Traefik take turns in this many rounds (order alternating), so
+# neither is measured wholly before the other.
+ROUNDS = 10
 
 
 class _SniHttps(http.client.HTTPSConnection):
@@ -96,44 +103,138 @@ class Series:
         return {f"p{p}": float(v) for p, v in zip(PERCENTILES, values, strict=True)}
 
 
-def _worker(
-    target: Target, mode: str, count: int, deadline: float, timeout: float
-) -> tuple[list[float], dict[str, int]]:
+class _Client:
+    """One worker's connection to one target. In keep-alive mode the connection is
+    opened before the clock starts (and again, untimed, after a failed request); in
+    new-connection mode each timed request opens its own."""
+
+    def __init__(self, target: Target, mode: str, timeout: float) -> None:
+        self.target = target
+        self.mode = mode
+        self.timeout = timeout
+        # One context per client (building one costs ~30 ms); without a session
+        # offered every new connection is a full handshake.
+        self.context = target.context_factory() if target.context_factory else None
+        self.conn: http.client.HTTPConnection | None = None
+        self.headers = {"Host": target.host, "User-Agent": "pytest-traefik-compat"}
+
+    def prepare(self) -> None:
+        """Untimed: open the keep-alive connection (TCP and, for HTTPS, the handshake)."""
+        if self.mode == KEEPALIVE and self.conn is None:
+            conn = self.target.connection(self.timeout, self.context)
+            try:
+                conn.connect()
+            except BaseException:
+                conn.close()
+                raise
+            self.conn = conn
+
+    def get(self) -> float:
+        """One GET, timed from the request (keep-alive) or from the connect (new
+        connection) to the answer read; raises OSError/HTTPException on failure."""
+        if self.mode == NEW_CONNECTION:
+            self.close()
+            self.conn = self.target.connection(self.timeout, self.context)
+        else:
+            self.prepare()
+        assert self.conn is not None
+        started = time.perf_counter()
+        try:
+            self.conn.request("GET", self.target.path, headers=self.headers)
+            response = self.conn.getresponse()
+            response.read()
+            if response.status != 200:
+                raise http.client.HTTPException(f"HTTP {response.status}")
+        except (OSError, http.client.HTTPException):
+            self.close()
+            raise
+        return time.perf_counter() - started
+
+    def close(self) -> None:
+        if self.conn is not None:
+            with suppress(OSError):
+                self.conn.close()
+        self.conn = None
+
+
+def _run(client: _Client, count: int, deadline: float) -> tuple[list[float], dict[str, int]]:
+    """``count`` timed GETs of one client (bounded by ``deadline``)."""
     seconds: list[float] = []
     errors: dict[str, int] = {}
-    headers = {"Host": target.host, "User-Agent": "pytest-traefik-compat"}
-    conn: http.client.HTTPConnection | None = None
-    # One context per worker (building one costs ~30 ms); without a session offered
-    # every new connection is a full handshake.
-    context = target.context_factory() if target.context_factory is not None else None
-    try:
-        for _ in range(count):
-            if time.monotonic() > deadline:
-                break
-            started = time.perf_counter()
-            try:
-                if conn is None or mode == NEW_CONNECTION:
-                    if conn is not None:
-                        conn.close()
-                    conn = target.connection(timeout, context)
-                conn.request("GET", target.path, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                if response.status != 200:
-                    raise http.client.HTTPException(f"HTTP {response.status}")
-            except (OSError, http.client.HTTPException) as error:
-                key = f"{type(error).__name__}: {str(error)[:80]}"
-                errors[key] = errors.get(key, 0) + 1
-                if conn is not None:
-                    conn.close()
-                conn = None
-                continue
-            seconds.append(time.perf_counter() - started)
-    finally:
-        if conn is not None:
-            with suppress(OSError):
-                conn.close()
+    for _ in range(count):
+        if time.monotonic() > deadline:
+            break
+        try:
+            client.prepare()
+            seconds.append(client.get())
+        except (OSError, http.client.HTTPException) as error:
+            key = f"{type(error).__name__}: {str(error)[:80]}"
+            errors[key] = errors.get(key, 0) + 1
     return seconds, errors
+
+
+def _split(total: int, parts: int) -> list[int]:
+    return [total // parts + (i < total % parts) for i in range(parts)]
+
+
+def _warm(target: Target, count: int, deadline: float, timeout: float) -> None:
+    client = _Client(target, KEEPALIVE, timeout)
+    try:
+        _run(client, count, deadline)
+    finally:
+        client.close()
+
+
+def _interleaved(
+    series: list[tuple[Series, Target]],
+    *,
+    requests: int,
+    rounds: int,
+    warmup: int,
+    time_budget: float,
+    timeout: float,
+) -> None:
+    """Fill each series with ``requests`` timed GETs to its target, the targets taking
+    turns in ``rounds`` rounds (the order alternating A B, B A, ...), so a drift of the
+    machine lands on every target alike. Every worker's clients exist, their keep-alive
+    connections open, before the first round's clock starts."""
+    deadline = time.monotonic() + time_budget
+    if not series:
+        return
+    concurrency = series[0][0].concurrency
+    mode = series[0][0].mode
+    for _, target in series:
+        _warm(target, warmup, deadline, timeout)
+    clients = [[_Client(target, mode, timeout) for _ in range(concurrency)] for _, target in series]
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        try:
+            # Untimed: open every keep-alive connection (a failure shows in the round).
+            for per_target in clients:
+                list(pool.map(_prepare_quietly, per_target))
+            for round_index, size in enumerate(_split(requests, rounds)):
+                order = range(len(series)) if round_index % 2 == 0 else reversed(range(len(series)))
+                for which in order:
+                    target_series = series[which][0]
+                    started = time.monotonic()
+                    futures = [
+                        pool.submit(_run, client, n, deadline)
+                        for client, n in zip(clients[which], _split(size, concurrency), strict=True)
+                    ]
+                    for future in futures:
+                        seconds, errors = future.result(timeout=time_budget + timeout + 5)
+                        target_series.seconds += seconds
+                        for key, value in errors.items():
+                            target_series.errors[key] = target_series.errors.get(key, 0) + value
+                    target_series.wall_s += time.monotonic() - started
+        finally:
+            for per_target in clients:
+                for client in per_target:
+                    client.close()
+
+
+def _prepare_quietly(client: _Client) -> None:
+    with suppress(OSError, http.client.HTTPException):
+        client.prepare()
 
 
 def measure(
@@ -147,25 +248,20 @@ def measure(
     time_budget: float = 30.0,
     timeout: float = 5.0,
 ) -> Series:
-    """``requests`` GETs split over ``concurrency`` workers (each its own connection
-    in keep-alive mode), after ``warmup`` untimed ones; stops at ``time_budget``."""
+    """``requests`` GETs split over ``concurrency`` workers (each its own connection,
+    opened before the clock in keep-alive mode), after ``warmup`` untimed ones; stops
+    at ``time_budget``."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}: {mode!r}")
-    _worker(target, KEEPALIVE, warmup, time.monotonic() + time_budget, timeout)
     series = Series(name, mode, concurrency)
-    per_worker = [
-        requests // concurrency + (i < requests % concurrency) for i in range(concurrency)
-    ]
-    started = time.monotonic()
-    deadline = started + time_budget
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        futures = [pool.submit(_worker, target, mode, n, deadline, timeout) for n in per_worker]
-        for future in futures:
-            seconds, errors = future.result(timeout=time_budget + timeout + 5)
-            series.seconds += seconds
-            for key, value in errors.items():
-                series.errors[key] = series.errors.get(key, 0) + value
-    series.wall_s = time.monotonic() - started
+    _interleaved(
+        [(series, target)],
+        requests=requests,
+        rounds=1,
+        warmup=warmup,
+        time_budget=time_budget,
+        timeout=timeout,
+    )
     return series
 
 
@@ -216,24 +312,23 @@ def compare(
     mode: str,
     concurrency: int,
     requests: int = MIN_REQUESTS,
+    rounds: int = ROUNDS,
     time_budget: float = 30.0,
+    timeout: float = 5.0,
 ) -> Overhead:
-    """Direct first, then through Traefik, same count, concurrency and bounds."""
-    d = measure(
-        "direct",
-        direct,
-        mode=mode,
-        concurrency=concurrency,
+    """Direct and through Traefik interleaved in ``rounds`` rounds, the same count,
+    concurrency and bounds each way (``time_budget`` bounds the whole comparison)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}: {mode!r}")
+    d = Series("direct", mode, concurrency)
+    t = Series("traefik", mode, concurrency)
+    _interleaved(
+        [(d, direct), (t, through)],
         requests=requests,
+        rounds=rounds,
+        warmup=10,
         time_budget=time_budget,
-    )
-    t = measure(
-        "traefik",
-        through,
-        mode=mode,
-        concurrency=concurrency,
-        requests=requests,
-        time_budget=time_budget,
+        timeout=timeout,
     )
     result = Overhead(mode, concurrency, d, t)
     result.added_ms, result.ci_low_ms, result.ci_high_ms = added_latency(d, t)

@@ -55,7 +55,8 @@ def measure_memory(service: Any, record: Record) -> dict[str, int]:
     # scrape once to warm it, then read the kernel right before the compared scrape.
     session.get(service.url(8080, "/metrics"), timeout=5).raise_for_status()
     pid = service.pid()
-    rss = memory.proc_status(pid)["VmRSS"]
+    readings = memory.rss_readings(pid)  # the rss_mb budget's series; the last is compared
+    rss = readings[-1]
     text = session.get(service.url(8080, "/metrics"), timeout=5).text
     audit = metrics.audit_metrics(
         text, keep=["process_resident_memory_bytes", "go_memstats_heap_inuse_bytes"]
@@ -71,6 +72,7 @@ def measure_memory(service: Any, record: Record) -> dict[str, int]:
         )
     reported = audit.values.get("process_resident_memory_bytes")
     record.figure(MEMORY.rss_kernel, rss, "bytes")
+    record.add_samples(MEMORY.rss_readings, readings, "bytes")
     record.figure(MEMORY.warmup_requests, WARMUP_REQUESTS, "count")
     record.figure(MEMORY.rss_metrics, reported, "bytes")
     record.figure(MEMORY.rss_peak, peak, "bytes")

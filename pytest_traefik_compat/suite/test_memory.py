@@ -12,7 +12,8 @@ def test_memory(compat_stack: Gateway, traefik_record: RecordFactory) -> None:
 
     Asserts: /metrics has process_resident_memory_bytes, within 10% of the kernel's
     VmRSS (a sanity check: client_golang reads the same kernel counter).
-    Records: VmRSS after 100 warm-up requests (kernel and /metrics), VmHWM after a
+    Records: VmRSS after 100 warm-up requests (6 kernel readings over half a second,
+    the rss_mb budget's series, the last beside /metrics), VmHWM after a
     sequential load of 300 (every fourth a /metrics scrape), the container's cgroup
     memory without page cache, the Go heap in use, warm-up and load request counts,
     the VmRSS ratio; details: what the sanity check proves.

@@ -28,6 +28,9 @@ from pytest_traefik_compat.records.checks import (
 )
 from pytest_traefik_compat.suite.common import START_TIMEOUT_S, RecordFactory
 
+# Stands in for "failed, no exit code" in the diagnosis only; never recorded.
+_NO_EXIT_CODE = 1
+
 
 @pytest.mark.parametrize("linkage", gobuild.LINKAGES)
 def test_start_matrix(
@@ -44,8 +47,9 @@ def test_start_matrix(
     loader names every missing GLIBC version predicted; the static build starts; a
     started build answers /metrics 200, gRPC health SERVING and the echo RPC, runs as
     uid 65532 and reports its own linkage, cgo on for glibc and musl, off for static.
-    Records: predicted and observed (starts/fails) with their reasons, exit code,
-    seconds to the outcome, binary and image size; details: ELF interpreter and NEEDED
+    Records: predicted and observed (starts/fails) with their reasons, the exit code
+    ("-" where no process ran: the runtime refused the start, its error in the
+    details), seconds to the outcome, binary and image size; details: ELF interpreter and NEEDED
     libraries, what a started build answers, the first log lines, the runtime error,
     the missing GLIBC versions; outcome "build failed" and the build error when the
     linkage did not build.
@@ -97,13 +101,16 @@ def test_start_matrix(
     except docker.errors.APIError as error:
         # Some runtimes refuse the exec at start: that is the observation too.
         runtime_error = str(error.explanation or error)
-        exit_code, logs = 127, ""
+        logs = ""
     finally:
         if container is not None:
             with suppress(docker.errors.DockerException):
                 container.remove(force=True)
     observed_starts = exit_code is None and not runtime_error
-    diagnosis = startcheck.diagnose_exec_failure(exit_code, f"{runtime_error}\n{logs}")
+    # diagnose_exec_failure reads None as "still running"; a start that failed without
+    # an exit code (no process ran, or no answer) is classified from the words alone.
+    failed_as = exit_code if exit_code is not None or observed_starts else _NO_EXIT_CODE
+    diagnosis = startcheck.diagnose_exec_failure(failed_as, f"{runtime_error}\n{logs}")
     record.figure(START_MATRIX.observed, STARTS if observed_starts else FAILS)
     record.figure(START_MATRIX.observed_reason, diagnosis.evidence or diagnosis.category.value)
     record.figure(START_MATRIX.exit_code, exit_code if exit_code is not None else MISSING)
@@ -113,7 +120,8 @@ def test_start_matrix(
 
     assert prediction.starts == observed_starts, (
         f"prediction ({prediction.reason}) disagrees with observation "
-        f"(exit {exit_code}: {diagnosis.evidence or runtime_error})"
+        f"(exit {exit_code if exit_code is not None else 'none'}: "
+        f"{diagnosis.evidence or runtime_error})"
     )
     if not prediction.starts:
         assert diagnosis.category == prediction.category, (

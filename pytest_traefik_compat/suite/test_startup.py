@@ -8,13 +8,16 @@ of a start adding up). Budgets (test_budgets.py) are the one place figures becom
 pass/fail, judged on their confidence intervals.
 
 Sample counts (--traefik-samples, default 6) are chosen for the statistics and for the
-wall time of a 2-core CI machine. With 6 container starts per series, Mann-Whitney on 6
-vs 6 reaches p = 0.002 for a clean shift (floor below service, one base slower than
-another), well under the 0.05 the report uses, and the bootstrap interval of a median
-of 6 rests on its inner order statistics. A start costs about 0.5 s plus 0.3 s to
-remove its container and every round starts three containers (service, floor, drift
-control), so 8 samples would cost about 5 s more per base for intervals only about 13%
-narrower. An in-process start costs about 30 ms, so those get 3x as many samples.
+wall time of a 2-core CI machine. 6 is the smallest n that is judged at all: the exact
+interval of a median reaches 95% only from n = 6 ([min, max] covers 1 - 2/2^n: 75% at
+n = 3, 94% at n = 5, 97% at n = 6), the Wilcoxon signed-rank test on 6 paired rounds
+(service vs floor, the same round) can reach p = 0.031 and Mann-Whitney on 6 vs 6
+(one base against another) p = 0.002; with fewer a comparison is "not judged". A start
+costs about 0.5 s plus 0.3 s to remove its container and every round starts three
+containers (service, floor, drift control), so 8 samples would cost about 5 s more per
+base for intervals only about 13% narrower. Route ready gets the same 6 whatever
+--traefik-samples says (each waits on a 1 s health-check cycle). An in-process start
+costs about 30 ms, so those get 3x as many samples.
 """
 
 from __future__ import annotations
@@ -38,13 +41,14 @@ from pytest_traefik_compat.records.checks import (
     mode_series,
 )
 from pytest_traefik_compat.suite.common import (
-    MAX_SLOW_SAMPLES,
     RecordFactory,
     add_parts,
     measure_memory,
 )
 
 INPROCESS_FACTOR = 3
+# The smallest series with a 95% interval and a judgeable comparison (see above).
+ROUTE_READY_SAMPLES = stats.MIN_N_INTERVAL
 INPROCESS_ROUNDS = 3  # rounds of (gin, grpc, mixed); each exec costs ~0.15 s more
 # One exec re-runs the binary a whole round of starts: bounded, but generously.
 INPROCESS_TIMEOUT_S = 600.0
@@ -63,14 +67,17 @@ def test_startup_latency(
 
     The three are started interleaved, --traefik-samples times each, in a timing
     series, each start decomposed; then, separately, the route becoming ready in
-    Traefik after the routed service is replaced (at most 3 times).
+    Traefik after the routed service is replaced (6 times: the smallest series with a
+    95% interval). Service and floor are compared round by round (Wilcoxon
+    signed-rank); with fewer than 6 rounds the comparison is recorded as not judged.
 
     Asserts: the floor and the control ran with the same container spec as the
     service, and each started --traefik-samples times.
     Records: direct, floor, control and route-ready starts (ms), service minus control
     per round, the parts of direct and floor starts, Go init to ready; samples, the
-    service's cost over the floor, whether the floor is below the service and the
-    p-value, the same over the program's share (StartedAt to its ready line), the
+    service's cost over the floor, whether the floor is below the service, the paired
+    test's p-value (absent when not judged) and verdict, the same over the program's
+    share (StartedAt to its ready line), the
     control's image, health-check and poll intervals, noisy, lock wait; details: the
     timing conditions, container specs, what each part means, every start, the
     definition of the figures.
@@ -100,7 +107,7 @@ def test_startup_latency(
                 gone = compat_stack.services.pop(alias, None)
                 if gone is not None:
                     engine.remove(gone.container)
-        for _ in range(min(n, MAX_SLOW_SAMPLES)):
+        for _ in range(ROUTE_READY_SAMPLES):
             _sample, routed_ms = startup.time_route_ready(compat_stack, app)
             route.append(routed_ms)
     # Every route (HTTP and gRPC) back in rotation before the next check.
@@ -122,8 +129,12 @@ def test_startup_latency(
     add_parts(record, STARTUP_LATENCY.floor, floor)
     init = [s.init_to_ready_ms for s in direct if s.init_to_ready_ms is not None]
     record.add_samples(STARTUP_LATENCY.init_ready, init, "ms")
+    # Service and floor start in the same round: paired.
     versus = stats.compare(
-        [s.total_ms for s in direct], [s.total_ms for s in floor], labels=("service", "floor")
+        [s.total_ms for s in direct],
+        [s.total_ms for s in floor],
+        labels=("service", "floor"),
+        paired=True,
     )
     direct_median = record.value(f"{STARTUP_LATENCY.direct}_median")
     floor_median = record.value(f"{STARTUP_LATENCY.floor}_median")
@@ -131,6 +142,7 @@ def test_startup_latency(
     record.figure(STARTUP_LATENCY.service_cost, round(direct_median - floor_median, 2), "ms")
     record.figure(STARTUP_LATENCY.floor_below_direct, floor_median < direct_median)
     record.figure(STARTUP_LATENCY.floor_vs_direct_p, versus.p_value, "ratio")
+    record.figure(STARTUP_LATENCY.floor_vs_direct_verdict, versus.verdict)
     # The same comparison without the engine's share (create and start, the same for
     # both and the bulk of the noise): StartedAt to the process's ready line.
     programs: dict[str, list[float]] = {}
@@ -140,17 +152,22 @@ def test_startup_latency(
     ):
         programs[name] = [v for s in samples if (v := s.started_to_ready_ms) is not None]
         record.add_samples(name, programs[name], "ms")
-    if all(programs.values()):
+    # Paired on the rounds where both logged their ready line.
+    rounds = [
+        (d.started_to_ready_ms, f.started_to_ready_ms)
+        for d, f in zip(direct, floor, strict=True)
+        if d.started_to_ready_ms is not None and f.started_to_ready_ms is not None
+    ]
+    if all(programs.values()) and rounds:
         direct_program = record.value(f"{STARTUP_LATENCY.direct_program}_median")
         floor_program = record.value(f"{STARTUP_LATENCY.floor_program}_median")
         program_versus = stats.compare(
-            programs[STARTUP_LATENCY.direct_program],
-            programs[STARTUP_LATENCY.floor_program],
-            labels=("service", "floor"),
+            [d for d, _ in rounds], [f for _, f in rounds], labels=("service", "floor"), paired=True
         )
         record.figure(STARTUP_LATENCY.program_cost, round(direct_program - floor_program, 2), "ms")
         record.figure(STARTUP_LATENCY.floor_below_direct_program, floor_program < direct_program)
         record.figure(STARTUP_LATENCY.floor_vs_direct_program_p, program_versus.p_value, "ratio")
+        record.figure(STARTUP_LATENCY.floor_vs_direct_program_verdict, program_versus.verdict)
     record.figure(STARTUP_LATENCY.health_interval, compat_stack.health_interval)
     record.figure(STARTUP_LATENCY.poll_interval, startup.POLL_S * 1000, "ms")
     cvs = [record.value(f"{s}_cv") or 0 for s in (STARTUP_LATENCY.direct, STARTUP_LATENCY.floor)]
@@ -207,7 +224,8 @@ def test_inprocess_start(
     Asserts: every run exits 0; each mode has 3x --traefik-samples starts; the memory
     check's assertions, and the peak RSS is at least the RSS after warm-up, above 0.
     Records: exec to ready and Go init to ready per mode (ms), samples, the exec
-    clock's resolution; details: the modes compared pairwise, the timing conditions;
+    clock's resolution; details: the modes compared pairwise (Mann-Whitney verdicts),
+    the timing conditions;
     and a memory record of the same variant (see test_memory).
     """
     build = _linkage_build(sample_builds, linkage)

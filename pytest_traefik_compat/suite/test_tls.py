@@ -8,7 +8,7 @@ import ssl
 from pytest_traefik_compat.gateway import tlsprobe as tp
 from pytest_traefik_compat.gateway import traefik
 from pytest_traefik_compat.gateway.stack import Gateway
-from pytest_traefik_compat.measure import overhead, stats
+from pytest_traefik_compat.measure import stats
 from pytest_traefik_compat.pki import BAD_CLIENT_KINDS, SessionPKI
 from pytest_traefik_compat.plugin.session import CompatSession
 from pytest_traefik_compat.plugin.settings import Settings
@@ -122,12 +122,12 @@ def test_tls_evidence_handshakes(
     resumed_ms = [s * 1000 for s in resumed.seconds]
     record.add_samples(TLS_EVIDENCE.full_handshake, full_ms, "ms")
     record.add_samples(TLS_EVIDENCE.resumed_handshake, resumed_ms, "ms")
-    # The overhead's seed: the same handshake times give the same interval in every report.
+    # The median's exact interval (order statistics): the same times, the same interval.
     for ms, (low_name, high_name) in (
         (full_ms, (TLS_EVIDENCE.full_ci_low, TLS_EVIDENCE.full_ci_high)),
         (resumed_ms, (TLS_EVIDENCE.resumed_ci_low, TLS_EVIDENCE.resumed_ci_high)),
     ):
-        interval = stats.median_ci(ms, seed=overhead.SEED)
+        interval = stats.median_ci(ms)
         for name, bound in zip((low_name, high_name), interval or (None, None), strict=True):
             record.figure(name, MISSING if bound is None else round(bound, 3), "ms")
     record.figure(TLS_EVIDENCE.full_reused, full.reused_count, "count")

@@ -40,24 +40,24 @@ def latency_record(base: str, template: Record, *, seed: int, shift: float = 0.0
     parts = {"create": 40.0, "start": 380.0 + shift, "handoff": 5.0, "init_ready": 25.0}
     direct: list[float] = []
     for part, centre in parts.items():
-        values = [rng.gauss(centre, centre / 10) for _ in range(5)]
+        values = [rng.gauss(centre, centre / 10) for _ in range(6)]
         record.add_samples(part_series("direct", part), values, "ms")
         direct = [a + b for a, b in zip(direct, values, strict=True)] if direct else values
-    answer = [rng.uniform(0, 20) for _ in range(5)]
+    answer = [rng.uniform(0, 20) for _ in range(6)]
     record.add_samples(part_series("direct", "first_answer"), answer, "ms")
     record.add_samples("direct", [a + b for a, b in zip(direct, answer, strict=True)], "ms")
-    record.add_samples("floor", [rng.gauss(350, 20) for _ in range(5)], "ms")
-    record.add_samples("route_ready", [rng.uniform(300, 1300) for _ in range(3)], "ms")
-    record.figure("samples", 5, "count")
+    record.add_samples("floor", [rng.gauss(350, 20) for _ in range(6)], "ms")
+    record.add_samples("route_ready", [rng.uniform(300, 1300) for _ in range(6)], "ms")
+    record.figure("samples", 6, "count")
     own = float(record.value("direct_median") or 0) - float(record.value("floor_median") or 0)
     record.figure("service_cost", round(own, 2), "ms")
     # StartedAt -> ready: the program's share, 12 ms for the service vs 4 for the floor
-    record.add_samples("direct_program", [12.0 + seed, 12.5, 11.5, 13.0, 12.2], "ms")
-    record.add_samples("floor_program", [4.0, 4.2, 3.9, 4.1, 4.3], "ms")
+    record.add_samples("direct_program", [12.0 + seed, 12.5, 11.5, 13.0, 12.2, 12.4], "ms")
+    record.add_samples("floor_program", [4.0, 4.2, 3.9, 4.1, 4.3, 4.0], "ms")
     record.figure("program_cost", 8.0, "ms")
     record.figure("floor_vs_direct_program_p", 0.0079, "ratio")
     # The drift control: one image in every base's series; service - control per round.
-    control = [rng.gauss(340, 15) for _ in range(5)]
+    control = [rng.gauss(340, 15) for _ in range(6)]
     record.add_samples("control", control, "ms")
     totals = record.samples["direct"]
     record.add_samples(

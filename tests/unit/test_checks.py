@@ -192,7 +192,7 @@ def test_names_are_one_per_thing() -> None:
 
 def test_stat_figures_are_the_ones_add_samples_writes() -> None:
     record = Record(base="b", check=checks.STARTUP_LATENCY.check)
-    record.add_samples(checks.STARTUP_LATENCY.direct, [1.0, 2.0, 3.0], "ms")
+    record.add_samples(checks.STARTUP_LATENCY.direct, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "ms")
     assert set(record.figures) == {
         checks.stat_figure(checks.STARTUP_LATENCY.direct, stat) for stat in checks.SAMPLE_STATS
     }

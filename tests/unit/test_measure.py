@@ -99,6 +99,16 @@ def test_proc_status_reads_rss_and_peak(tmp_path: Path) -> None:
     assert memory.proc_status(7, proc=tmp_path) == {"VmHWM": 2 << 20, "VmRSS": 1 << 20}
 
 
+def test_rss_readings_are_repeated_and_bounded(tmp_path: Path) -> None:
+    (tmp_path / "7").mkdir()
+    (tmp_path / "7" / "status").write_text("VmHWM:\t   2048 kB\nVmRSS:\t 1024 kB\n")
+    started = time.monotonic()
+    readings = memory.rss_readings(7, proc=tmp_path, interval_s=0.01)
+    assert readings == [1 << 20] * memory.RSS_READINGS
+    assert memory.RSS_READINGS >= 6  # enough for the median's 95% interval
+    assert time.monotonic() - started < 1.0
+
+
 def test_quiet_lock_records_conditions_and_events(tmp_path: Path) -> None:
     with quiet.quiet(tmp_path, owner="w1", others=lambda: 3) as conditions:
         assert conditions.other_containers == 3 and not conditions.waited_for_lock
