@@ -18,8 +18,8 @@ import pytest
 from pytest_traefik_compat.plugin import options
 from pytest_traefik_compat.plugin.session import SESSION_PLUGIN_NAME, CompatSession, settings_key
 
-# The fixtures module is a plugin of its own, registered with this one.
-pytest_plugins = ["pytest_traefik_compat.plugin.fixtures"]
+# The fixtures and the profile selection are plugins of their own, registered with this one.
+pytest_plugins = ["pytest_traefik_compat.plugin.fixtures", "pytest_traefik_compat.plugin.selection"]
 
 BASE_FIXTURE = "traefik_base"
 

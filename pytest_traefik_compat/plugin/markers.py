@@ -1,4 +1,5 @@
-"""The ``traefik_bases`` marker: its requirements, validation and applicability."""
+"""The plugin's markers: ``traefik_bases`` (its requirements, validation and
+applicability) and ``traefik_profile`` (which ``--traefik-profile`` runs a test)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable, Sequence
 import pytest
 
 from pytest_traefik_compat.bases import BaseFacts
-from pytest_traefik_compat.records import checks
+from pytest_traefik_compat.records import checks, profiles
 
 # Facts a test can require with @pytest.mark.traefik_bases(requires=...).
 REQUIREMENTS: dict[str, Callable[[BaseFacts], bool]] = {
@@ -74,3 +75,38 @@ def applicability(
         if not check(facts()):
             return f"base {base} has no {requirement.replace('_', ' ')}"
     return None
+
+
+# ---- the traefik_profile marker: which --traefik-profile runs a test
+
+PROFILE_MARKER = "traefik_profile"
+PROFILE_MARKER_HELP = (
+    "traefik_profile(*profiles): run this test only in these --traefik-profile runs "
+    "(e.g. traefik_profile('full') keeps a slow study out of the default CI gate)"
+)
+
+
+def profile_marker_problem(marker: pytest.Mark) -> str | None:
+    """What is wrong with a ``traefik_profile`` marker's arguments (None: nothing)."""
+    if marker.kwargs:
+        return f"traefik_profile({sorted(marker.kwargs)[0]}=...): takes profile names only"
+    if not marker.args:
+        return f"traefik_profile(): name a profile; valid: {', '.join(profiles.PROFILES)}"
+    for name in marker.args:
+        if name not in profiles.PROFILES:
+            return (
+                f"traefik_profile({name!r}): unknown profile; valid: {', '.join(profiles.PROFILES)}"
+            )
+    return None
+
+
+def item_profiles(item: pytest.Item) -> tuple[str, ...] | None:
+    """The profiles an item runs in (None: every profile). The closest marker wins,
+    so a test can widen what its module or class declared."""
+    marker = item.get_closest_marker(PROFILE_MARKER)
+    if marker is None:
+        return None
+    problem = profile_marker_problem(marker)
+    if problem:
+        raise pytest.UsageError(f"{item.nodeid}: {problem}")
+    return tuple(str(name) for name in marker.args)
