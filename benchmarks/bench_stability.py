@@ -62,6 +62,7 @@ def run(images: str, report: Path, extra: list[str]) -> tuple[float, list[dict]]
         "pytest_traefik_compat.suite",
         f"--traefik-images={images}",
         f"--traefik-report-dir={report}",
+        "--traefik-profile=full",  # the in-process and Traefik figures are the study's
         "-p",
         "no:randomly",
         "-q",

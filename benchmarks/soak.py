@@ -41,6 +41,7 @@ def _run_once(images: str, report_dir: Path) -> tuple[int, float, list[dict[str,
             "pytest_traefik_compat.suite",
             f"--traefik-images={images}",
             f"--traefik-report-dir={report_dir}",
+            "--traefik-profile=full",  # every check's pass rate
             "-p",
             "no:cacheprovider",
             "-q",

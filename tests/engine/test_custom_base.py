@@ -96,8 +96,9 @@ def test_the_whole_suite_on_team_bases(
         "-p",
         "no:randomly",
         f"--traefik-images=corp={CORP},bare={BARE}",
-        # Every behaviour check; the timing series (run on the catalogue bases by
-        # test_suite_run) stay out to keep `make test` short.
+        # Every behaviour check, the study's too; the timing series (run on the
+        # catalogue bases by test_suite_run) stay out to keep `make test` short.
+        "--traefik-profile=full",
         "-k",
         TIMING_EXCLUDED,
         "--traefik-samples=3",

@@ -72,7 +72,9 @@ def test_grpc_right_after_the_latency_check_on_every_base(
 
 
 def test_suite_passes_in_shuffled_order(pytester: pytest.Pytester) -> None:
-    result = _suite(pytester, "--traefik-images=distroless", "--random-order")
+    result = _suite(
+        pytester, "--traefik-images=distroless", "--traefik-profile=full", "--random-order"
+    )
     result.stdout.fnmatch_lines(["*Using --random-order-bucket=module*"])
     _assert_all_passed(result)
 
@@ -82,7 +84,9 @@ def test_suite_passes_in_reversed_order(
 ) -> None:
     (pytester.path / "reverse_order.py").write_text(REVERSE_PLUGIN)
     monkeypatch.setenv("PYTHONPATH", str(pytester.path))
-    result = _suite(pytester, "--traefik-images=alpine", "-p", "reverse_order", "-v")
+    result = _suite(
+        pytester, "--traefik-images=alpine", "--traefik-profile=full", "-p", "reverse_order", "-v"
+    )
     _assert_all_passed(result)
     ran = [line for line in result.outlines if "::test_" in line and "PASSED" in line]
     assert ran and "test_image_facts" in ran[-1], "reversed: the first check ran last"

@@ -38,6 +38,8 @@ SUITE = [
     "-p",
     "no:cacheprovider",
     "--traefik-images=distroless",
+    # Every check (the healthcheck study included): an engine difference can be anywhere.
+    "--traefik-profile=full",
     "--traefik-samples=3",
     "--traefik-handshakes=30",
 ]

@@ -6,7 +6,8 @@ issue-13 figures are checked on the reference run's report (the parts of each st
 add up, the floor is the service's measurement, Traefik's figures on every base), and
 the debian-slim shard carries a budget that must fail.
 
-Every run passes small sample counts: this file runs the suite four times.
+Every run passes small sample counts and ``--traefik-profile=full`` (the records are
+compared run to run and every check's are judged): this file runs the suite four times.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ CHECKS = {
     "traefik-figures",
     "tls-evidence",
     "gateway-overhead",
+    "posture",
+    "dns",
 }
 RUN_TIMEOUT_S = 900
 SAMPLES = 3  # container starts per series (in-process 3x): enough for an interval
@@ -54,6 +57,7 @@ def _args(report_dir: Path, *args: str) -> list[str]:
     return [
         *SUITE,
         f"--traefik-report-dir={report_dir}",
+        "--traefik-profile=full",
         f"--traefik-samples={SAMPLES}",
         "--traefik-handshakes=30",
         *args,
