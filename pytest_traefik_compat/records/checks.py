@@ -514,7 +514,7 @@ class Dns:
 
     check: str = "dns"
     libc_version: str = "libc_version"  # the C library's, "-" for Go's resolver
-    wall: str = "wall"  # s, the resolver's probe container, create to exit
+    wall: str = "wall"  # s, the resolver's cases in its probe, first lookup's start to last's end
     cases: str = _detail("cases")  # per case: addresses, error, the queries the servers saw
     mismatches: str = _detail("mismatches")  # {case: what differed from the prediction}
     not_run: str = _detail("not_run")  # {resolver: why it did not run on this base}

@@ -264,7 +264,7 @@ def test_queries_go_to_the_probe_that_sent_them_and_the_case_whose_window_holds_
         ],
     )
     running = dns._Running(
-        dns.Probe("glibc", "probe", "2.36"), None, Path("x"), 0.0, code=0, output=output
+        dns.Probe("glibc", "probe", "2.36"), None, Path("x"), code=0, output=output
     )
     run = lab._resolver_run(running, cases, queries, "debian-slim")
     large, aaaa = run.results
@@ -272,11 +272,13 @@ def test_queries_go_to_the_probe_that_sent_them_and_the_case_whose_window_holds_
     assert [q.name for q in aaaa.queries] == ["aaaa-only.compat.test."]
     assert large.addresses == ("198.51.100.1",) and aaaa.error_code == "EAI_NODATA"
     assert run.libc_version == "2.36"
+    # The resolver's wall time is its cases' own span, whatever the other probes took.
+    assert run.wall_s == pytest.approx(0.2)
 
 
 def test_a_probe_without_every_case_says_which_are_missing() -> None:
     lab = dns.DnsLab("server", {})
     output = [json.dumps({"event": "start", "addrs": []}), "exec format error"]
-    running = dns._Running(dns.Probe("musl", "probe"), None, Path("x"), 0.0, code=1, output=output)
+    running = dns._Running(dns.Probe("musl", "probe"), None, Path("x"), code=1, output=output)
     with pytest.raises(CompatError, match="without the result of large-answer"):
         lab._resolver_run(running, (CASE["large-answer"],), (), "debian-slim")
