@@ -1,12 +1,15 @@
 """Security posture, asserted on a real run of the built-in suite and on a live stack.
 
-One subprocess run of the suite (``-k "test_tls[ or test_mtls["`` on the three default
-bases) carries a probe plugin (``-p ptc_probe``) that records, while the run goes on:
-every container as the engine started it (inspect data, and the process's uid and
-capabilities from /proc), every file holding a private key under the run's
-temporary directories with its mode, and the session CA's public keys (to look for
-its key material later). The tests below judge those records, the report, the
-run's temporary directories after the end, and the image layers the run used.
+One subprocess run of the whole suite (``--traefik-profile=full`` on one base) is
+watched two ways while it goes on. A :class:`CreateWatcher` listens to the engine's
+container ``create`` and ``start`` events and inspects every container at once (and its
+process's uid, capabilities and NoNewPrivs from /proc once started); afterwards a
+bounded query of the same events is the complete list the inspections are held to, so
+no container goes unseen, however briefly it lived. A probe plugin in the run
+(``-p ptc_probe``) records every file holding a private key under the run's temporary
+directories with its mode, and the session CA's public keys (to look for its key
+material later). The tests below judge those records, the report, the run's temporary
+directories after the end, and the image layers the run used.
 """
 
 from __future__ import annotations
@@ -16,13 +19,16 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import docker.errors
 import pytest
 from cryptography import x509
 
@@ -36,8 +42,12 @@ from tests.helpers.bad_input_helpers import RUN_ID_CONFTEST, labelled_resources
 from tests.helpers.secret_scan import Scanner, covering_images, point_of, stream_of
 from tests.helpers.stack_images import service_tag, traefik_tag
 
-BASES = ("alpine", "debian-slim", "distroless")
-RUN_TIMEOUT_S = 600
+# One base, every check: the full profile creates every kind of container the suite has.
+BASES = ("alpine",)
+RUN_TIMEOUT_S = 1200
+SAMPLES = 3
+# Kinds of container a full run creates on a base (the stack's, the start matrix...).
+MIN_CONTAINERS = 15
 HANDSHAKES = 20
 # Every bad client of the PKI plus a connection without SNI and one with an unknown SNI.
 BAD_CLIENTS = 8
@@ -48,63 +58,27 @@ import json
 import os
 from pathlib import Path
 
-import docker.models.containers as containers
+import docker.api.container
 import pytest
 
 OUT = Path(os.environ["PTC_PROBE_DIR"])
 KEY_MARK = b"PRIVATE KEY-----"
-_start = containers.Container.start
+_create = docker.api.container.ContainerApiMixin.create_container
+
+
+def create_container(self, *args, **kwargs):
+    # Every container of the run, however it is made: the watcher must have seen each.
+    result = _create(self, *args, **kwargs)
+    _append("created.jsonl", {"id": result["Id"]})
+    return result
+
+
+docker.api.container.ContainerApiMixin.create_container = create_container
 
 
 def _append(name, record):
     with open(OUT / name, "a") as stream:
         stream.write(json.dumps(record) + "\\n")
-
-
-def _proc_status(pid):
-    fields = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("Uid", "CapEff", "CapPrm", "NoNewPrivs"):
-                fields[key] = value.split()
-    except OSError:
-        pass  # the process already ended (an exec failure on this base)
-    return fields
-
-
-def start(self, **kwargs):
-    result = _start(self, **kwargs)
-    try:
-        _record(self)
-    except Exception as error:  # never break the run; the test reports it instead
-        _append("containers.jsonl", {"name": self.name, "error": repr(error)})
-    return result
-
-
-def _record(container):
-    container.reload()
-    attrs = container.attrs
-    _append(
-        "containers.jsonl",
-        {
-            "name": attrs["Name"],
-            "image": attrs["Image"],
-            "labels": attrs["Config"].get("Labels") or {},
-            "user": attrs["Config"].get("User", ""),
-            "host_config": {
-                k: attrs["HostConfig"].get(k)
-                for k in ("CapDrop", "CapAdd", "Privileged", "ReadonlyRootfs", "SecurityOpt",
-                          "Binds", "PortBindings", "NetworkMode", "PidMode", "IpcMode")
-            },
-            "mounts": attrs.get("Mounts") or [],
-            "ports": attrs["NetworkSettings"].get("Ports") or {},
-            "proc": _proc_status(attrs["State"].get("Pid") or 0),
-        },
-    )
-
-
-containers.Container.start = start
 
 
 def _key_files(roots):
@@ -135,13 +109,94 @@ def pytest_runtest_call(item):
 '''
 
 
+# The plugin's containers (a build's intermediate containers carry no run label).
+WATCHED: dict[str, Any] = {"type": "container", "label": [f"{engine.LABEL_MANAGED}=true"]}
+
+
+@dataclass
+class Seen:
+    """One container as the watcher saw it at create (and at start, from /proc)."""
+
+    id: str
+    attrs: dict[str, Any] | None = None  # inspect data at create; None: gone by then
+    proc: dict[str, list[str]] = field(default_factory=dict)  # Uid, CapEff, NoNewPrivs
+
+
+class CreateWatcher:
+    """Inspects every labelled container the engine creates, the moment it is created.
+
+    One event stream from before the run to its end (``since`` its start, closed
+    after it): every ``create`` event is kept with its attributes (name, image, labels)
+    and the container inspected at once; a ``start`` reads its process from /proc. A
+    query afterwards (``since``/``until``) would not do: the engine replays only its
+    last 256 events, and a run on a shared engine makes thousands.
+    """
+
+    def __init__(self) -> None:
+        self.client = engine.client()
+        self.seen: dict[str, Seen] = {}
+        self.created: list[dict[str, Any]] = []
+        self.since = int(time.time()) - 1
+        self.stream: Any = None
+        self.thread = threading.Thread(target=self._watch, name="create-watcher", daemon=True)
+
+    def __enter__(self) -> CreateWatcher:
+        self.stream = self.client.events(
+            decode=True, since=self.since, filters={**WATCHED, "event": ["create", "start"]}
+        )
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        # Bounded: the run's last events reach the stream within this second.
+        time.sleep(1)
+        self.stream.close()
+        self.thread.join(10)
+
+    def _watch(self) -> None:
+        try:
+            for event in self.stream:
+                action = event.get("Action", "")
+                if action == "create":
+                    self.created.append(event)
+                self._on(action, event["Actor"]["ID"])
+        except Exception:  # the stream closed under the loop: the run is over
+            return
+
+    def _on(self, action: str, ident: str) -> None:
+        seen = self.seen.setdefault(ident, Seen(ident))
+        try:
+            attrs = self.client.api.inspect_container(ident)
+        except docker.errors.NotFound:
+            return
+        if seen.attrs is None:
+            seen.attrs = attrs
+        number = (attrs.get("State") or {}).get("Pid") or 0
+        if action == "start" and number:
+            seen.proc = _proc_status(number)
+
+
+def _proc_status(number: int) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    try:
+        for line in Path(f"/proc/{number}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("Uid", "CapEff", "NoNewPrivs"):
+                fields[key] = value.split()
+    except OSError:
+        pass  # the process already ended (a linkage that does not start on this base)
+    return fields
+
+
 @dataclass
 class SuiteRun:
     project: Path
     basetemp: Path
     tmpdir: Path
     report: dict[str, Any]
-    containers: list[dict[str, Any]]
+    created: list[dict[str, Any]]  # the run's create events
+    made: list[str]  # the ids of the containers the run's process asked the engine for
+    seen: dict[str, Seen]  # what the watcher inspected, by container id
     keys: list[dict[str, Any]]
     ca_points: list[bytes]
     run_id: str
@@ -172,34 +227,35 @@ def suite_run(tmp_path_factory: pytest.TempPathFactory, docker_engine: None) -> 
         "PYTEST_TRAEFIK_CACHE_DIR": str(default_cache_dir()),
     }
     started = time.time()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--pyargs",
-            "pytest_traefik_compat.suite",
-            "-p",
-            "ptc_probe",
-            "-p",
-            "no:cacheprovider",
-            f"--traefik-images={','.join(BASES)}",
-            "-k",
-            "test_tls[ or test_mtls[",
-            f"--traefik-handshakes={HANDSHAKES}",
-            f"--traefik-report-dir={project / 'report'}",
-            f"--basetemp={basetemp}",
-        ],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT_S,
-        check=False,
-    )
+    with CreateWatcher() as watcher:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "--pyargs",
+                "pytest_traefik_compat.suite",
+                "-p",
+                "ptc_probe",
+                "-p",
+                "no:cacheprovider",
+                f"--traefik-images={','.join(BASES)}",
+                "--traefik-profile=full",
+                f"--traefik-samples={SAMPLES}",
+                f"--traefik-handshakes={HANDSHAKES}",
+                f"--traefik-report-dir={project / 'report'}",
+                f"--basetemp={basetemp}",
+            ],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT_S,
+            check=False,
+        )
     seconds = time.time() - started
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    assert f"{2 * len(BASES)} passed" in done.stdout
+    run_id = (project / ".ptc-run-id").read_text().strip()
     ca = json.loads((probe / "ca.json").read_text())
     points = [
         point_of(x509.load_pem_x509_certificate(pem.encode()).public_key()) for pem in ca.values()
@@ -209,10 +265,12 @@ def suite_run(tmp_path_factory: pytest.TempPathFactory, docker_engine: None) -> 
         basetemp=basetemp,
         tmpdir=tmpdir,
         report=json.loads((project / "report" / "report.json").read_text()),
-        containers=_jsonl(probe / "containers.jsonl"),
+        created=[e for e in watcher.created if _labels(e).get(engine.LABEL_RUN) == run_id],
+        made=[r["id"] for r in _jsonl(probe / "created.jsonl")],
+        seen=watcher.seen,
         keys=_jsonl(probe / "keys.jsonl"),
         ca_points=points,
-        run_id=(project / ".ptc-run-id").read_text().strip(),
+        run_id=run_id,
         started=started,
         seconds=seconds,
         stdout=done.stdout,
@@ -243,7 +301,7 @@ def test_private_keys_are_0600_while_used_and_removed_after(suite_run: SuiteRun)
 
 def test_no_ca_private_key_in_any_image_the_run_used_or_built(suite_run: SuiteRun) -> None:
     client = engine.client()
-    used = {c["image"] for c in suite_run.containers}
+    used = {s.attrs["Image"] for s in suite_run.seen.values() if s.attrs is not None}
     managed = client.images.list(filters={"label": [f"{engine.LABEL_MANAGED}=true"]})
     # Built while the run went on (a cold cache builds bases, services and Traefik).
     window = (suite_run.started - 1, suite_run.started + suite_run.seconds + 1)
@@ -277,50 +335,68 @@ def _created(text: str) -> float:
 # ----------------------------------------------------------------- containers
 
 
-def test_every_container_is_non_root_without_capabilities_or_socket(suite_run: SuiteRun) -> None:
-    records = suite_run.containers
-    assert len(records) > 0, "the probe saw no container: it checked nothing"
-    assert [r for r in records if "error" in r] == [], "containers the probe could not inspect"
-    kinds = sorted(r["labels"].get(engine.LABEL_KIND, "?") for r in records)
-    assert kinds.count("traefik") >= len(BASES) and kinds.count("app") >= len(BASES), kinds
-    # As root the run hands Traefik's key to uid 65532; without root Traefik runs as
-    # the caller (docs/security.md, "Containers are locked down"), which this test cannot be.
-    allowed_users = {"65532:65532"} if os.geteuid() == 0 else {f"{os.geteuid()}:{os.getegid()}"}
+def _labels(event: dict[str, Any]) -> dict[str, str]:
+    return dict(event.get("Actor", {}).get("Attributes") or {})
+
+
+def test_every_container_of_a_full_run_is_hardened_or_a_named_exception(
+    suite_run: SuiteRun,
+) -> None:
+    created = suite_run.created
+    watched = {e["Actor"]["ID"] for e in created}
+    assert suite_run.made, "the probe saw the run create no container"
+    assert set(suite_run.made) <= watched, "containers the run made that the watcher missed"
+    kinds = Counter(_labels(e).get(engine.LABEL_KIND, "?") for e in created)
+    assert len(created) >= MIN_CONTAINERS, f"the watcher saw {len(created)} creates: {kinds}"
+    assert kinds["traefik"] >= 2 and kinds["app"] >= len(BASES), kinds
     problems: list[str] = []
-    for record in records:
-        name, host = record["name"], record["host_config"]
-        if record["labels"].get(engine.LABEL_RUN) != suite_run.run_id:
-            problems.append(f"{name}: not labelled with the run id")
-        if host["CapDrop"] != ["ALL"] or host["CapAdd"] or host["Privileged"]:
-            problems.append(f"{name}: capabilities {host['CapDrop']}/{host['CapAdd']}")
-        if record["user"] not in allowed_users:
-            problems.append(f"{name}: user {record['user']!r}")
-        if "no-new-privileges" not in (host["SecurityOpt"] or []):
-            problems.append(f"{name}: no no-new-privileges")
-        if host["ReadonlyRootfs"] is not True:
-            problems.append(f"{name}: writable root file system")
-        sources = [m.get("Source", "") for m in record["mounts"]] + list(host["Binds"] or [])
-        if any("docker.sock" in s for s in sources):
-            problems.append(f"{name}: Docker socket mounted")
-        for port, bindings in {**record["ports"], **(host["PortBindings"] or {})}.items():
-            for binding in bindings or []:
-                if binding.get("HostIp") != "127.0.0.1":
-                    problems.append(f"{name}: {port} published on {binding.get('HostIp')!r}")
-        proc = record["proc"]
+    hardened = excepted = 0
+    for event in created:
+        ident, name = event["Actor"]["ID"], _labels(event).get("name", "?")
+        seen = suite_run.seen.get(ident)
+        if seen is None or seen.attrs is None:
+            problems.append(f"{name}: removed before it could be inspected")
+            continue
+        posture = engine.read_posture(seen.attrs)
+        if posture.unexcused:
+            problems.append(posture.describe())
+        elif posture.exception:
+            excepted += 1
+        else:
+            hardened += 1
+        problems += [f"{name}: {p}" for p in _exposure(seen.attrs)]
+        proc = seen.proc
         if proc:  # the kernel's view of the running process
-            if proc["Uid"][1] == "0":
+            if proc["Uid"][0] == "0" and "non_root" not in posture.excepted:
                 problems.append(f"{name}: process runs as root")
-            elif os.geteuid() == 0 and proc["Uid"][1] != "65532":
-                problems.append(f"{name}: process runs as uid {proc['Uid'][1]}, not 65532")
-            if int(proc["CapEff"][0], 16) != 0:
+            if int(proc["CapEff"][0], 16) != 0 and not posture.cap_add:
                 problems.append(f"{name}: effective capabilities {proc['CapEff'][0]}")
-            if proc.get("NoNewPrivs") != ["1"]:
+            if proc.get("NoNewPrivs") != ["1"] and "no_new_privileges" not in posture.excepted:
                 problems.append(f"{name}: NoNewPrivs {proc.get('NoNewPrivs')}")
     assert problems == []
+    started = sum(1 for e in created if suite_run.seen[e["Actor"]["ID"]].proc)
     print(
-        f"containers started: {len(records)}, all uid 65532, CapDrop ALL, no-new-privileges, "
-        "read-only root, loopback ports"
+        f"containers created in a full run on {', '.join(BASES)}: {len(created)}, "
+        f"made by the run's process: {len(suite_run.made)}, inspected at create: "
+        f"{hardened + excepted}, hardened: {hardened}, named exceptions: "
+        f"{excepted}; processes read from /proc: {started}; by kind: {dict(kinds)}"
     )
+
+
+def _exposure(attrs: dict[str, Any]) -> list[str]:
+    """What a container shares beyond its posture: the engine's socket, a port off loopback."""
+    host = attrs.get("HostConfig") or {}
+    found: list[str] = []
+    sources = [m.get("Source", "") for m in attrs.get("Mounts") or []] + list(
+        host.get("Binds") or []
+    )
+    if any("docker.sock" in source for source in sources):
+        found.append("Docker socket mounted")
+    for port, bindings in (host.get("PortBindings") or {}).items():
+        for binding in bindings or []:
+            if binding.get("HostIp") != "127.0.0.1":
+                found.append(f"{port} published on {binding.get('HostIp')!r}")
+    return found
 
 
 def test_nothing_of_the_run_is_left(suite_run: SuiteRun) -> None:
