@@ -69,7 +69,7 @@ def test_the_table_shows_each_container_and_tells_an_exception_from_a_failure() 
     assert cell(("team", "service"), "non-root").text == "no (exception)"
     assert cell(("team", "service"), "non-root").css == ""
     assert cell(("team", "service"), "exception").text == "team base needs root"
-    assert cell(("team", "traefik"), "read-only root").css == "failed"
+    assert cell(("team", "traefik"), "ro root").css == "failed"
     assert cell(("team", "traefik"), "writable paths").text == "/data"
 
 
