@@ -107,6 +107,7 @@ class RunReport:
         self.run_id = run_id
         self.bases = list(bases)
         self.paths: report.ReportPaths | None = None
+        self.meta: dict[str, Any] = {}  # what write() put in report.json's meta
         self.error = ""
         self.seconds = 0.0
 
@@ -139,6 +140,7 @@ class RunReport:
         }
         if request is not None:
             meta["request"] = dict(request)
+        self.meta = meta
         with contextlib.suppress(CompatError):
             meta["engine"] = engine_meta()
         started = time.monotonic()
@@ -173,12 +175,12 @@ class RunReport:
                 )
         if records:
             terminalreporter.section("traefik-compat")
-            for line in report.terminal_tables(records, bases=self.bases):
+            for line in report.terminal_tables(records, bases=self.bases, meta=self.meta):
                 terminalreporter.write_line(line)
         if self.paths is not None:
             terminalreporter.write_line(
-                f"report: {self.paths.html} (also report.json, report.md; "
-                f"written in {self.seconds * 1000:.0f} ms)"
+                f"report: {self.paths.html} (every column, chart and comparison; also "
+                f"report.md, report.json; written in {self.seconds * 1000:.0f} ms)"
             )
         if self.error:
             terminalreporter.write_line(f"report not written: {self.error}", red=True)

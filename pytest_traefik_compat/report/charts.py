@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +19,16 @@ from pytest_traefik_compat.records.checks import (
     STAT_CI_LOW,
     STAT_MEDIAN,
 )
-from pytest_traefik_compat.report.cells import Index, as_float, cut, fmt_bytes, fmt_ms
-from pytest_traefik_compat.report.figures import decomposition, fmt_tail, median_ci
+from pytest_traefik_compat.report.cells import (
+    NO_COST,
+    Index,
+    as_float,
+    cut,
+    fmt_bytes,
+    fmt_cost,
+    fmt_ms,
+)
+from pytest_traefik_compat.report.figures import decomposition, fmt_tail, median_ci, own_cost
 from pytest_traefik_compat.report.tables_figures import provenance_size, service_image_size
 
 
@@ -46,6 +54,24 @@ class _Frame:
 
 _WIDE = _Frame(860, 120, 215)
 _HALF = _Frame(460, 92, 185)
+
+# Glyph advance in viewBox units, generous for the sans-serif fonts a browser picks at
+# 12 (value labels) and 11 (muted) units: label room is sized from it, so the figures
+# on the right stay inside the viewBox (tests/browser measures them).
+_GLYPH, _GLYPH_MUTED, _GAP = 7.8, 7.2, 6.0
+_LABEL_PAD = 12.0  # plot to label
+
+
+def label_width(main: str, muted: str = "") -> float:
+    """Room a value label takes: ``main`` at 12 units, then ``muted`` at 11."""
+    return len(main) * _GLYPH + (_GAP + len(muted) * _GLYPH_MUTED if muted else 0.0)
+
+
+def fitted(frame: _Frame, widths: Iterable[float]) -> _Frame:
+    """``frame`` with its right margin wide enough for the widest label (the plot
+    narrows, the chart keeps its width)."""
+    need = _LABEL_PAD + max(widths, default=0.0) + 8.0
+    return _Frame(frame.width, frame.left, max(frame.right, need))
 
 
 class _Scale:
@@ -158,6 +184,7 @@ def latency_chart(index: Index) -> str:
             "route": route,
             "parts": parts,
             "samples": samples,
+            "cost": fmt_cost(own_cost(record)),
         }
         for stats in (direct, floor, route):
             values += [v for k, v in stats.items() if k in (STAT_MEDIAN, STAT_CI_HIGH) and v]
@@ -166,6 +193,10 @@ def latency_chart(index: Index) -> str:
     values = [v for v in values if v is not None and v > 0]
     if not values:
         return _no_data("chart-latency", frame, "Startup latency", "no startup-latency records")
+    frame = fitted(
+        frame,
+        (label_width(*label) for data in per_base.values() for label in _latency_labels(data)),
+    )
     scale = _Scale(frame, max(values) * 1.05)
     bottom = top + band * len(index.bases)
     out = [_axis(scale, top, bottom, "ms")]
@@ -179,6 +210,27 @@ def latency_chart(index: Index) -> str:
         out.append(_route_row(scale, data["route"], y0 + 6 + _ROW * 2.5))
         out.append("</g>")
     return _svg("chart-latency", frame, bottom + 26, "Startup latency per base", "".join(out))
+
+
+def _latency_labels(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The value labels of one base's three rows: (main, muted)."""
+    direct, route, parts = data["direct"], data["route"], data["parts"]
+    labels = []
+    if direct.get(STAT_MEDIAN) is not None:
+        cost = data["cost"]
+        labels.append(
+            (
+                f"start {fmt_ms(direct[STAT_MEDIAN])}",
+                cost if cost == NO_COST else f"own cost {cost}",
+            )
+        )
+    if parts:
+        labels.append(
+            ("", f"parts: medians, sum {fmt_ms(sum(max(v, 0.0) for v in parts.values()))}")
+        )
+    if route.get(STAT_MEDIAN) is not None:
+        labels.append((f"route ready {fmt_ms(route[STAT_MEDIAN])}", fmt_tail(dict(route))))
+    return labels
 
 
 def _rect(scale: _Scale, css: str, start: float, end: float, cy: float, tip: str) -> str:
@@ -204,11 +256,12 @@ def _whisker(scale: _Scale, stats: Mapping[str, float | None], cy: float, css: s
     )
 
 
-def _row_label(scale: _Scale, cy: float, text_html: str) -> str:
+def _row_label(scale: _Scale, cy: float, main: str, muted: str = "") -> str:
     frame = scale.frame
+    tail = f'<tspan class="muted" dx="{_GAP:.0f}">{_e(muted)}</tspan>' if muted else ""
     return (
-        f'<text x="{frame.left + frame.plot + 12:.1f}" y="{cy:.1f}" '
-        f'dominant-baseline="middle">{text_html}</text>'
+        f'<text class="value" x="{frame.left + frame.plot + _LABEL_PAD:.1f}" y="{cy:.1f}" '
+        f'dominant-baseline="middle">{_e(main)}{tail}</text>'
     )
 
 
@@ -232,21 +285,13 @@ def _start_row(scale: _Scale, data: Mapping[str, Any], cy: float) -> str:
             _rect(scale, "bar seg-floor", 0.0, shown_floor, cy, f"floor {fmt_ms(floor_median)}")
         )
         own_from = shown_floor
-    own = median - (floor_median if floor_median is not None else 0.0)
-    own_tip = f"service's own cost {fmt_ms(own)} (median {fmt_ms(median)})"
+    own_tip = f"service's own cost: {data['cost']} (median {fmt_ms(median)})"
     out.append(_rect(scale, "bar seg-own", own_from, median, cy, own_tip))
     out.append(_whisker(scale, floor, cy, "ci-floor"))
     out.append(_whisker(scale, direct, cy, "ci-direct"))
     for sample in data["samples"]:
         out.append(f'<circle class="sample" cx="{scale.x(sample):.1f}" cy="{cy:.1f}" r="2"/>')
-    floor_text = f"floor {floor_median:.0f} + {own:.0f}" if floor_median else ""
-    out.append(
-        _row_label(
-            scale,
-            cy,
-            f'start {_e(fmt_ms(median))}<tspan class="muted" dx="6">{_e(floor_text)}</tspan>',
-        )
-    )
+    out.append(_row_label(scale, cy, *_latency_labels(data)[0]))
     return "".join(out)
 
 
@@ -261,9 +306,7 @@ def _parts_row(scale: _Scale, parts: Mapping[str, float], cy: float) -> str:
         tip = f"{PART_LABELS.get(part, part)}: {fmt_ms(value)} (median)"
         out.append(_rect(scale, f"bar part part-{part}", at, end, cy, tip))
         at = end
-    out.append(
-        _row_label(scale, cy, f'<tspan class="muted">parts: medians, sum {_e(fmt_ms(at))}</tspan>')
-    )
+    out.append(_row_label(scale, cy, "", f"parts: medians, sum {fmt_ms(at)}"))
     return "".join(out)
 
 
@@ -273,14 +316,7 @@ def _route_row(scale: _Scale, route: Mapping[str, float | None], cy: float) -> s
         return _nodata_row(scale, cy, "route ready")
     out = [_rect(scale, "bar bar-route", 0.0, median, cy, f"route ready {fmt_ms(median)}")]
     out.append(_whisker(scale, route, cy, "ci-route"))
-    out.append(
-        _row_label(
-            scale,
-            cy,
-            f"route ready {_e(fmt_ms(median))}"
-            f'<tspan class="muted" dx="6">{_e(fmt_tail(dict(route)))}</tspan>',
-        )
-    )
+    out.append(_row_label(scale, cy, f"route ready {fmt_ms(median)}", fmt_tail(dict(route))))
     return "".join(out)
 
 
@@ -300,6 +336,7 @@ def _bar_chart(
     """Horizontal bars in MB; per base (value, second value, label): with ``marker`` the
     second value is drawn as a tick (e.g. what /metrics claims next to the kernel's)."""
     frame, band, top = _HALF, 34.0, 8.0
+    frame = fitted(frame, (label_width(label) for _, _, label in rows.values()))
     values = [v for first, second, _ in rows.values() for v in (first, second) if v is not None]
     if not values:
         return _no_data(element_id, frame, title, f"no data for {title.lower()}")
@@ -328,10 +365,7 @@ def _bar_chart(
                 f'<line class="marker" x1="{x:.1f}" x2="{x:.1f}" y1="{cy - 13:.1f}" '
                 f'y2="{cy + 13:.1f}"><title>{_e(fmt_bytes(second))}</title></line>'
             )
-        out.append(
-            f'<text x="{frame.left + frame.plot + 12:.1f}" y="{cy:.1f}" '
-            f'dominant-baseline="middle">{_e(label)}</text></g>'
-        )
+        out.append(f"{_row_label(scale, cy, label)}</g>")
     return _svg(element_id, frame, bottom + 26, title, "".join(out))
 
 
@@ -364,6 +398,7 @@ def rss_chart(index: Index) -> str:
         values[base] = [as_float(r.value(name)) if r else None for name, _, _ in MEMORY_BARS]
         values[base].append(as_float(r.value(MEMORY.rss_metrics)) if r else None)
     numbers = [v for per in values.values() for v in per if v is not None]
+    frame = fitted(frame, (label_width("", fmt_bytes(v)) for v in numbers))
     if not numbers:
         return _no_data("chart-rss", frame, "Memory per base", "no data for memory per base")
     scale = _Scale(frame, max(numbers) * 1.05, 1e6)
@@ -383,10 +418,7 @@ def rss_chart(index: Index) -> str:
                 f'width="{max(scale.x(value) - frame.left, 1):.1f}" height="10" rx="2">'
                 f"<title>{_e(base)}: {_e(label)} {_e(fmt_bytes(value))}</title></rect>"
             )
-            out.append(
-                f'<text class="muted" x="{frame.left + frame.plot + 12:.1f}" y="{cy:.1f}" '
-                f'dominant-baseline="middle">{_e(fmt_bytes(value))}</text>'
-            )
+            out.append(_row_label(scale, cy, "", fmt_bytes(value)))
         reported = values[base][-1]
         if reported is not None and values[base][0] is not None:
             x = scale.x(reported)

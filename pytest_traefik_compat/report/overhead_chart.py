@@ -1,99 +1,94 @@
-"""The gateway-overhead chart: per base, one row per mode x concurrency, the added
-latency through Traefik (median, ms) as a bar with its 95% confidence interval as a
-whisker, and the p50/p95/p99 of both sides in the label. Escaped SVG, nothing fetched."""
+"""The gateway-overhead chart: per base, one row per mode x concurrency, the latency
+added through Traefik (median, ms) as a bar with its 95% interval as a whisker; the
+percentiles of both sides are in each row's tooltip. Escaped SVG, nothing fetched."""
 
 from __future__ import annotations
 
-import html
-from typing import Any
-
+from pytest_traefik_compat.records import Record
 from pytest_traefik_compat.records.checks import GATEWAY_OVERHEAD
-from pytest_traefik_compat.report.cells import Index, as_float
+from pytest_traefik_compat.report.cells import Index, cut, fmt_cost
+from pytest_traefik_compat.report.charts import (
+    _GLYPH,
+    _axis,
+    _Frame,
+    _no_data,
+    _row_label,
+    _Scale,
+    _svg,
+    escape,
+    fitted,
+    label_width,
+)
+from pytest_traefik_compat.report.tables_gateway import (
+    OVERHEAD_VARIANTS,
+    added_cost,
+    overhead_variants,
+    percentiles,
+    variant_title,
+)
 
-MODES = ("keepalive", "new-connection")
-CONCURRENCIES = (1, 8)
-VARIANTS = tuple(f"{m}-c{c}" for m in MODES for c in CONCURRENCIES)
-_LEFT, _PLOT, _RIGHT, _ROW = 230.0, 330.0, 300.0, 18.0
+# Kept for callers that read the variants from here.
+VARIANTS = OVERHEAD_VARIANTS
+_FRAME = _Frame(860, 150, 215)
+_ROW, _TOP = 18.0, 8.0
+_LEFT_MAX = 280.0  # longer base names are cut (the full name is in the tooltip)
 
-
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f} ms"
+_e = escape
 
 
 def overhead_chart(index: Index) -> str:
     """SVG, or a no-data text when no base has a gateway-overhead record."""
-    rows: list[tuple[str, str, dict[str, float | None]]] = []
-    for base in index.bases:
-        for variant in VARIANTS:
-            record = index.get(base, GATEWAY_OVERHEAD.check, variant)
-            if record is None:
-                continue
-            names = (
-                GATEWAY_OVERHEAD.added_median,
-                GATEWAY_OVERHEAD.added_ci_low,
-                GATEWAY_OVERHEAD.added_ci_high,
-                GATEWAY_OVERHEAD.direct_p50,
-                GATEWAY_OVERHEAD.direct_p95,
-                GATEWAY_OVERHEAD.direct_p99,
-                GATEWAY_OVERHEAD.traefik_p50,
-                GATEWAY_OVERHEAD.traefik_p95,
-                GATEWAY_OVERHEAD.traefik_p99,
-            )
-            rows.append((base, variant, {n: as_float(record.value(n)) for n in names}))
-    width = _LEFT + _PLOT + _RIGHT
-    if not rows:
-        return (
-            f'<svg id="chart-overhead" viewBox="0 0 {width:.0f} 40" role="img">'
-            '<title>Gateway overhead</title><text x="10" y="24" class="nodata">'
-            "no gateway-overhead records</text></svg>"
-        )
-    top = max(
-        (v for _, _, f in rows for v in (f["added_median"], f["added_ci_high"]) if v is not None),
-        default=1.0,
-    )
-    top = max(top, 0.001) * 1.05
-
-    def x(value: float) -> float:
-        return _LEFT + max(0.0, value) / top * _PLOT
-
-    height = 20 + _ROW * len(rows)
-    out = [
-        f'<svg id="chart-overhead" viewBox="0 0 {width:.0f} {height:.0f}" role="img">',
-        "<title>Added latency through Traefik per base (median, 95% CI)</title>",
+    rows = [
+        (base, variant, record)
+        for base in index.bases
+        for variant in overhead_variants(index)
+        if (record := index.get(base, GATEWAY_OVERHEAD.check, variant)) is not None
     ]
-    for i, (base, variant, f) in enumerate(rows):
-        cy = 14 + _ROW * i
+    title = "Added latency through Traefik per base (median, 95% CI)"
+    if not rows:
+        return _no_data("chart-overhead", _FRAME, title, "no gateway-overhead records")
+    names = [f"{base} {variant_title(variant)}" for base, variant, _ in rows]
+    left = min(_LEFT_MAX, 10.0 + max(len(n) for n in names) * _GLYPH)
+    labels = [_label(record) for _, _, record in rows]
+    frame = fitted(
+        _Frame(_FRAME.width, max(_FRAME.left, left), _FRAME.right),
+        (label_width(*x) for x in labels),
+    )
+    costs = [added_cost(record) for _, _, record in rows]
+    top = max(
+        (v for c in costs for v in (c.value, c.ci_high) if v is not None and v > 0), default=1.0
+    )
+    scale = _Scale(frame, top * 1.05)
+    bottom = _TOP + _ROW * len(rows) + 4
+    out = [_axis(scale, _TOP, bottom, "ms")]
+    for i, ((base, variant, record), name, label, cost) in enumerate(
+        zip(rows, names, labels, costs, strict=True)
+    ):
+        cy = _TOP + 2 + _ROW * i + _ROW / 2
+        tip = f"{name}: {fmt_cost(cost, sign='+')}; {percentiles(record)}"
+        shown = cut(name, int((frame.left - 10) / _GLYPH))
         out.append(f'<g class="series-base" data-base="{_e(base)}" data-variant="{_e(variant)}">')
+        out.append(f"<title>{_e(tip)}</title>")
         out.append(
-            f'<text x="{_LEFT - 8:.0f}" y="{cy:.0f}" text-anchor="end" '
-            f'dominant-baseline="middle">{_e(base)} {_e(variant)}</text>'
+            f'<text x="{frame.left - 8:.0f}" y="{cy:.1f}" text-anchor="end" '
+            f'dominant-baseline="middle">{_e(shown)}</text>'
         )
-        added = f["added_median"]
-        if added is not None:
+        if cost.value is not None:
+            width = max(scale.x(cost.value) - frame.left, 1.0)
             out.append(
-                f'<rect class="bar bar-overhead" x="{_LEFT:.0f}" y="{cy - 6:.0f}" '
-                f'width="{max(x(added) - _LEFT, 1):.1f}" height="12" rx="2">'
-                f"<title>{_e(base)} {_e(variant)}: +{_e(_ms(added))}</title></rect>"
+                f'<rect class="bar bar-overhead" x="{frame.left:.1f}" y="{cy - 6:.1f}" '
+                f'width="{width:.1f}" height="12" rx="2"/>'
             )
-        low, high = f["added_ci_low"], f["added_ci_high"]
-        if low is not None and high is not None:
+        if cost.ci_low is not None and cost.ci_high is not None:
             out.append(
-                f'<line class="marker" x1="{x(low):.1f}" x2="{x(high):.1f}" '
-                f'y1="{cy:.0f}" y2="{cy:.0f}"><title>95% CI {_e(_ms(low))} to '
-                f"{_e(_ms(high))}</title></line>"
+                f'<line class="marker" x1="{scale.x(cost.ci_low):.1f}" '
+                f'x2="{scale.x(cost.ci_high):.1f}" y1="{cy:.1f}" y2="{cy:.1f}"/>'
             )
-        label = (
-            f"+{_ms(added)}  direct p50/95/99 {_ms(f['direct_p50'])}/{_ms(f['direct_p95'])}/"
-            f"{_ms(f['direct_p99'])}"
-        )
-        out.append(
-            f'<text x="{_LEFT + _PLOT + 8:.0f}" y="{cy:.0f}" dominant-baseline="middle">'
-            f"{_e(label)}<title>traefik p50/95/99 {_e(_ms(f['traefik_p50']))}/"
-            f"{_e(_ms(f['traefik_p95']))}/{_e(_ms(f['traefik_p99']))}</title></text></g>"
-        )
-    out.append("</svg>")
-    return "".join(out)
+        out.append(_row_label(scale, cy, *label))
+        out.append("</g>")
+    return _svg("chart-overhead", frame, bottom + 26, title, "".join(out))
+
+
+def _label(record: Record) -> tuple[str, str]:
+    noisy = record.value(GATEWAY_OVERHEAD.noisy) is True
+    return fmt_cost(added_cost(record), sign="+"), "noisy" if noisy else ""

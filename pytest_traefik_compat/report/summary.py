@@ -15,6 +15,9 @@ from pytest_traefik_compat.records.profiles import DEFAULT_PROFILE, in_profile
 from pytest_traefik_compat.report.cells import Index
 from pytest_traefik_compat.report.order import base_order
 
+# The provenance note worth a warning: the local "alpine" is not the distribution.
+NOT_ALPINE = "not Alpine Linux"
+
 
 def document_index(document: Mapping[str, Any]) -> Index:
     records = [Record.from_json(item) for item in document.get("records") or ()]
@@ -107,10 +110,9 @@ def provenance_notes(index: Index) -> list[str]:
             continue
         source = str(found.get("source") or "")
         note = str(found.get("note") or "")
-        if "not alpine linux" in note.lower():
+        if NOT_ALPINE.lower() in note.lower():
             notes.append(
-                f"{base} ({source or 'local'}) is musl+BusyBox from Debian packages, "
-                "not Alpine Linux"
+                f"{base} ({source or 'local'}) is musl+BusyBox from Debian packages, {NOT_ALPINE}"
             )
         elif note:
             detail = note.split(": ", 1)[1] if note.startswith(f"{source}: ") else note

@@ -81,10 +81,12 @@ def _added_cell(record: Record | None) -> Cell:
         return Cell(MISSING)
     shown = fmt_cost(added_cost(record), sign="+")
     noisy = " *" if _get(record, GATEWAY_OVERHEAD.noisy) is True else ""
-    return Cell(shown + noisy, _percentiles(record))
+    return Cell(shown + noisy, percentiles(record))
 
 
-def _percentiles(record: Record) -> str:
+def percentiles(record: Record) -> str:
+    """p50/p95/p99 of both sides, one line."""
+
     def three(side: str) -> str:
         values = (_get(record, f"{side}_{p}") for p in ("p50", "p95", "p99"))
         return "/".join(fmt_ms(v).removesuffix(" ms") for v in values) + " ms"

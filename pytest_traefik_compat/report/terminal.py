@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from pytest_traefik_compat.records import Record
 from pytest_traefik_compat.report.cells import FAILED_OUTCOMES, Cell, Index, Table, cut
-from pytest_traefik_compat.report.summary import provenance_notes, request_selection, run_profile
+from pytest_traefik_compat.report.summary import (
+    NOT_ALPINE,
+    provenance_notes,
+    request_selection,
+    run_profile,
+)
 from pytest_traefik_compat.report.tables import build_tables, table_has_data
 
 TERMINAL_WIDTH = 100
@@ -27,13 +31,13 @@ def terminal_tables(
     bases: Sequence[str] | None = None,
     width: int = TERMINAL_WIDTH,
     meta: Mapping[str, Any] | None = None,
-    report_files: Sequence[Path] = (),
 ) -> list[str]:
     """The end-of-run summary: what ran, one table per section, lines <= ``width``.
+    The session prints where the report went (every column, chart and comparison)
+    right under it.
 
     Args:
         meta: the report's meta (its request names the profile and the selection).
-        report_files: the written report files; the last line points to them.
     """
     index = Index(list(records), bases)
     if not index.records:
@@ -43,8 +47,6 @@ def terminal_tables(
         if table.terminal and table_has_data(index, table):
             lines += ["", *_section(table, width)]
     lines += [""] + [cut(line, width) for line in _footer_lines(index, width)]
-    if report_files:
-        lines.append(cut(_files_line(report_files), width))
     return lines
 
 
@@ -79,12 +81,21 @@ def _section(table: Table, width: int) -> list[str]:
 
 
 def _same_on_every_base(table: Table, rows: list[list[Cell]]) -> list[list[Cell]]:
-    """One row for the bases when every base's row says the same."""
+    """Rows of a per-base table that say the same, once: "all 3 bases" or the bases."""
     if len(rows) < 2 or table.columns[0].title != "base":
         return rows
-    if any([c.text for c in r[1:]] != [c.text for c in rows[0][1:]] for r in rows[1:]):
+    groups: dict[tuple[str, ...], list[list[Cell]]] = {}
+    for cells in rows:
+        groups.setdefault(tuple(c.text for c in cells[1:]), []).append(cells)
+    if len(groups) == len(rows):
         return rows
-    return [[Cell(f"all {len(rows)} bases"), *rows[0][1:]]]
+    bases = list(dict.fromkeys(cells[0].text for cells in rows))
+    merged = []
+    for same in groups.values():
+        names = list(dict.fromkeys(cells[0].text for cells in same))
+        label = f"all {len(bases)} bases" if names == bases else ", ".join(names)
+        merged.append([Cell(label), *same[0][1:]])
+    return merged
 
 
 def _fit_table(table: Table, rows: Sequence[Sequence[Cell]], width: int) -> list[str]:
@@ -96,6 +107,8 @@ def _fit_table(table: Table, rows: Sequence[Sequence[Cell]], width: int) -> list
     gap = 2
     while sum(widths) + gap * (len(widths) - 1) > width:
         shrinkable = [i for i, w in enumerate(widths) if w > minimum[i]]
+        # The key column (the base) is cut last: a row is no use without it.
+        shrinkable = [i for i in shrinkable if i] or shrinkable
         if not shrinkable:
             return _one_column(headers, texts, width)
         widest = max(shrinkable, key=lambda i: widths[i])
@@ -109,7 +122,9 @@ def _fit_table(table: Table, rows: Sequence[Sequence[Cell]], width: int) -> list
             parts.append(text.rjust(size) if right else text.ljust(size))
         return (" " * gap).join(parts).rstrip()
 
-    return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in texts)]
+    # A header and its rows, no rule under it (as docker ps and kubectl print them):
+    # the line after a section's title is its header.
+    return [line(headers), *(line(r) for r in texts)]
 
 
 def _one_column(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> list[str]:
@@ -122,12 +137,13 @@ def _one_column(headers: Sequence[str], rows: Sequence[Sequence[str]], width: in
     for position, header in enumerate(headers):
         cells = "  ".join(cut(r[position], per_row).rjust(per_row) for r in shown)
         lines.append(f"{header.ljust(size)}  {cells}".rstrip())
-    lines.insert(1, "-" * min(width, size + (per_row + 2) * len(shown)))
     return lines
 
 
 def _footer_lines(index: Index, width: int) -> list[str]:
-    lines = [f"provenance: {note}" for note in provenance_notes(index)]
+    # Only the warning: a base named like a distribution it is not; the rest of the
+    # provenance is in the report.
+    lines = [f"provenance: {n}" for n in provenance_notes(index) if NOT_ALPINE in n]
     problems = [
         f"{r.base} {r.check}{f' [{r.variant}]' if r.variant else ''} ({r.outcome})"
         for r in index.records
@@ -138,12 +154,3 @@ def _footer_lines(index: Index, width: int) -> list[str]:
             "not passed: " + ", ".join(problems), width, subsequent_indent="    "
         )
     return lines
-
-
-def _files_line(files: Sequence[Path]) -> str:
-    by_suffix = {Path(f).suffix: str(f) for f in files}
-    shown = by_suffix.get(".html") or str(files[0])
-    others = ", ".join(Path(f).name for f in files if str(f) != shown)
-    return f"every column, interval, chart and comparison: {shown}" + (
-        f" (also {others})" if others else ""
-    )

@@ -206,6 +206,7 @@ ALLOWED_OWN = {
         ".errors",
         ".records",
         ".records.checks",
+        ".records.profiles",
         ".records.record",
         ".measure",
         ".measure.stats",

@@ -1,7 +1,9 @@
 """The report: schema, tables, merging shards, and a self-contained, escaped HTML page.
 
 The records are a real two-base run (tests/unit/data/records-sample.json) plus a
-fabricated startup-latency check, which the sample lacks.
+fabricated startup-latency check, which the sample lacks; the terminal summary of a
+default run is read from a real three-base run (report-default-3-bases.json, its study
+checks in report-study-3-bases.json).
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ import pytest
 from pytest_traefik_compat import report
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.records.record import SCHEMA_VERSION, Record
-from pytest_traefik_compat.report import figures
-from pytest_traefik_compat.report.cells import Index
+from pytest_traefik_compat.report import figures, tables
+from pytest_traefik_compat.report.cells import NO_COST, Cost, Index, fmt_cost
 from tests.helpers.report_samples import (
     BASES,
     GLIBC_LOADER,
@@ -33,10 +35,67 @@ from tests.helpers.report_samples import (
     sample_records,
 )
 
+DATA = Path(__file__).parent / "data"
+THREE_BASES = ["alpine", "debian-slim", "distroless"]
+SCREEN = 60  # lines: what a CI log shows without scrolling
+
 
 @pytest.fixture
 def records() -> list[Record]:
     return sample_records()
+
+
+def three_base_run(*names: str) -> list[Record]:
+    """Records of a real three-base run: the default profile's checks, and with
+    "study" the full profile's others."""
+    files = {"default": "report-default-3-bases.json", "study": "report-study-3-bases.json"}
+    found: list[Record] = []
+    for name in names:
+        document = json.loads((DATA / files[name]).read_text())
+        found += [Record.from_json(item) for item in document["records"]]
+    return found
+
+
+def with_posture(records: list[Record]) -> list[Record]:
+    """The default profile's posture check, which the recorded run predates: the
+    service and Traefik of every base hardened alike."""
+    for base in THREE_BASES:
+        for container, user in (("service", "65532:65532"), ("traefik", "0:0")):
+            record = Record(base=base, check="posture", variant=container, outcome="passed")
+            record.figure("user", user).figure("cap_add", "[]")
+            for name in ("non_root", "cap_drop_all", "no_new_privileges", "read_only_root"):
+                record.figure(name, True)
+            record.details.update(uid=int(user.split(":")[0]), writable_paths=["/tmp"])
+            records.append(record)
+    return records
+
+
+def sections(lines: list[str]) -> list[list[str]]:
+    """The summary's blocks between blank lines."""
+    blocks: list[list[str]] = [[]]
+    for line in lines:
+        if line:
+            blocks[-1].append(line)
+        else:
+            blocks.append([])
+    return [b for b in blocks if b]
+
+
+def gutters(block: list[str]) -> int:
+    """How many two-space gutters run down every line of ``block``: an aligned table
+    has one between each pair of columns; prose has none."""
+    size = max(len(line) for line in block)
+    lines = [line.ljust(size) for line in block]
+    free = [all(line[p : p + 2] == "  " for line in lines) for p in range(size - 1)]
+    return sum(1 for p, f in enumerate(free) if f and (p == 0 or not free[p - 1]))
+
+
+def assert_table(block: list[str]) -> None:
+    """A section is its title, a header and rows aligned under it."""
+    assert len(block) >= 3, block
+    body = [line for line in block[1:] if not re.match(r"^(\d+ (other )?\w+|other )", line)]
+    columns = len(block[1].split("  ")) - block[1].count("   ")
+    assert gutters(body) >= 1 and columns >= 2, block
 
 
 @pytest.fixture
@@ -429,3 +488,171 @@ def test_bases_are_compared_against_the_drift_control(records: list[Record]) -> 
     found = {(c.figure, c.pair) for c in figures.comparisons(Index(records), BASES)}
     assert ("start, direct", "alpine vs distroless") in found
     assert not any("drift control" in figure for figure, _ in found)
+
+
+# ---- the report at a glance
+
+
+def test_terminal_summary_of_a_default_three_base_run_fits_one_screen() -> None:
+    meta = {"request": {"profile": "default", "images": THREE_BASES}}
+    run = with_posture(three_base_run("default"))
+    lines = report.terminal_tables(run, bases=THREE_BASES, meta=meta)
+    # The session adds three: the engine above, the section's rule, the report's path.
+    assert len(lines) + 3 <= SCREEN, "\n".join(lines)
+    assert max(len(line) for line in lines) <= 100
+    assert lines[0].startswith("profile default · bases alpine, debian-slim, distroless · ")
+    blocks = sections(lines)
+    # What ran, then the sections, then the warning about a base.
+    assert all(line.startswith(("provenance: ", "not passed: ")) for line in blocks[-1])
+    titles = []
+    for block in blocks[1:-1]:
+        titles.append(block[0].split(": ", 1)[0])
+        if len(block) == 1:  # a folded table: "<title>: <what it holds>"
+            assert re.search(r": \d+ (cases|comparisons): ", block[0]), block
+        else:
+            assert_table(block)
+    assert titles[:4] == [
+        "Image facts",
+        "Start matrix",
+        "Startup latency, memory and size",
+        "Between bases",
+    ]
+    text = "\n".join(lines)
+    assert "key value" not in text and ", debian-slim: " not in text
+    # the figures that differ and the verdicts; the study is not in a default run
+    assert re.search(
+        r"^alpine +starts +fails: no /lib64/ld-linux-x86-64\.so\.2 +starts$", text, re.M
+    )
+    assert "Gateway overhead" not in text and "In-process start" not in text
+
+
+def test_terminal_summary_of_a_full_run_is_tables_only() -> None:
+    lines = report.terminal_tables(three_base_run("default", "study"), bases=THREE_BASES)
+    text = "\n".join(lines)
+    assert lines[0].startswith("profile full (from the checks run) · ")
+    assert len(lines) < 130  # every section a table: was 214 lines of tables and prose
+    for title in (
+        "Gateway overhead: latency Traefik adds",
+        "Client identity forwarded to the backend",
+        "Go plugins (-buildmode=plugin) on the base",
+        "Traefik's local plugin (Yaegi) on the base",
+    ):
+        assert_table(next(b for b in sections(lines) if b[0] == title))
+    # no generic dumps headed by check names, no "key value, key value" prose
+    for check in ("gateway-overhead", "client-identity", "go-plugin", "traefik-plugin"):
+        assert check not in lines
+    assert not re.search(r"^\w[\w-]*: variant ", text, re.M)
+    overhead = next(b for b in sections(lines) if b[0].startswith("Gateway overhead"))
+    assert overhead[1].split()[1:] == [
+        "keep-alive",
+        "c=1",
+        "keep-alive",
+        "c=8",
+        "new",
+        "conn.",
+        "c=1",
+        "new",
+        "conn.",
+        "c=8",
+    ]
+    assert re.match(r"^alpine +\+\d", overhead[2])
+    assert re.search(r"^alpine +fails +loads$", text, re.M)  # Go plugins per linkage
+
+
+def test_a_cost_whose_interval_spans_zero_is_no_measurable_cost() -> None:
+    assert fmt_cost(Cost(-27.0, -60.0, 10.0)) == NO_COST
+    assert fmt_cost(Cost(-44.0)) == NO_COST  # no interval: a cost that is not above 0
+    assert fmt_cost(Cost(3.0, 1.0, 5.0, measurable=False)) == NO_COST  # judged: none
+    assert fmt_cost(Cost(3.5, 3.3, 3.7), sign="+") == "+3.5 ms [3.3-3.7]"
+    assert fmt_cost(Cost(12.0)) == "12 ms"
+    assert fmt_cost(Cost(None)) == "-"
+
+
+def test_own_cost_and_added_latency_spanning_zero_read_no_measurable_cost() -> None:
+    """In the real run the service starts as fast as its floor on every base: the own
+    cost's interval holds zero (it once printed "-27 ms" and "floor 307 + -44")."""
+    run = three_base_run("default", "study")
+    overhead = next(r for r in run if r.check == "gateway-overhead" and r.base == "alpine")
+    overhead.figure("added_median", 0.2, "ms").figure("added_ci_low", -0.1, "ms")
+    lines = report.terminal_tables(run, bases=THREE_BASES)
+    latency = next(b for b in sections(lines) if b[0] == "Startup latency, memory and size")
+    assert latency[1].split()[:7] == ["base", "direct", "med", "floor", "med", "own", "cost"]
+    assert all(NO_COST in row for row in latency[2:])
+    assert not any(re.search(r"  -\d+ ms", row) for row in latency[2:])
+    overhead_rows = next(b for b in sections(lines) if b[0].startswith("Gateway overhead"))
+    assert NO_COST in overhead_rows[2]
+    document = report.build_report(run, meta={"bases": THREE_BASES})
+    page = report.render_html(document)
+    assert NO_COST in page and " + -" not in page
+    assert f"| {NO_COST} |" in report.render_markdown(document)
+
+
+def test_comparisons_between_bases_are_a_table(records: list[Record]) -> None:
+    run = three_base_run("default", "study")
+    document = report.build_report(run, meta={"bases": THREE_BASES})
+    markdown = report.render_markdown(document)
+    section = markdown.split("\n## Between bases\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    assert rows[0] == "| pair | figure | difference [95% CI] | p | verdict | n |"
+    pairs = ("alpine vs debian-slim", "alpine vs distroless", "debian-slim vs distroless")
+    # every pair on every figure: start - drift control, drift control, in-process, Traefik
+    assert len(rows) - 2 == 3 * 4
+    assert {r.split(" | ")[0].removeprefix("| ") for r in rows[2:]} == set(pairs)
+    verdicts = [r.split(" | ")[4] for r in rows[2:]]
+    assert all(
+        v.startswith(("no measurable difference", "not judged (n=")) or " lower by " in v
+        for v in verdicts
+    ), verdicts
+    # the sentences are gone from the latency table's caption
+    latency = markdown.split("\n## Startup latency, memory and size\n", 1)[1].split("\n## ")[0]
+    assert not any(f"{pair}:" in latency for pair in pairs)
+    dom = Elements(report.render_html(document))
+    assert len(dom.inside("table-comparisons", "tr")) == 1 + 12
+    # the terminal keeps the pairs that differ and counts the others
+    lines = report.terminal_tables(run, bases=THREE_BASES)
+    block = next(b for b in sections(lines) if b[0].startswith("Between bases"))
+    if len(block) > 1:
+        assert block[1].split() == ["pair", "figure", "difference", "[95%", "CI]", "p", "verdict"]
+    assert re.match(r"^(\d+ other comparisons|Between bases: \d+ comparisons): ", block[-1])
+
+
+def test_comparisons_render_the_verdict_of_the_statistics() -> None:
+    run = three_base_run("default")
+    found = figures.comparisons(Index(run), THREE_BASES)
+    table = tables.builder("tables_compare:comparison_table")(Index(run, THREE_BASES))
+    for comparison, row in zip(found, table.rows, strict=True):
+        verdict = comparison.comparison.verdict
+        assert verdict.startswith(row[4].text), (verdict, row[4].text)
+        assert row[3].text == (
+            "-" if comparison.comparison.p_value is None else f"{comparison.comparison.p_value:.2g}"
+        )
+
+
+def test_the_report_header_names_the_profile(tmp_path: Path) -> None:
+    run = three_base_run("default")
+    stated = {"bases": THREE_BASES, "request": {"profile": "default", "selection": {"-k": "tls"}}}
+    markdown = report.render_markdown(report.build_report(run, meta=stated))
+    assert "**profile** default" in markdown and "**selection** -k tls" in markdown
+    page = report.render_html(report.build_report(run, meta=stated))
+    assert "<b>profile</b><code>default</code>" in page
+    lines = report.terminal_tables(run, bases=THREE_BASES, meta=stated)
+    assert lines[0].startswith("profile default · selection -k tls · bases ")
+    # a report without the request: read from the checks run
+    inferred = report.render_markdown(report.build_report(run, meta={"bases": THREE_BASES}))
+    assert "**profile** default (from the checks run)" in inferred
+    full = report.terminal_tables(three_base_run("default", "study"), bases=THREE_BASES)
+    assert full[0].startswith("profile full (from the checks run) · ")
+
+
+def test_every_registered_table_builds_and_a_new_check_is_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    index = Index(three_base_run("default", "study"), THREE_BASES)
+    built = tables.build_tables(index)
+    assert len(built) == len(tables.REGISTRY)  # every check of the run has its table
+    assert not any(t.generic for t in built)
+    # A check no table covers gets a generic table; registering a builder replaces it.
+    extra = Record(base="alpine", check="traefik-plugin-copy", outcome="passed")
+    index.records.append(extra)
+    assert any(t.generic and t.title == "traefik-plugin-copy" for t in tables.build_tables(index))
+    assert all(tables.builder(entry)(Index([])).key for entry in tables.REGISTRY)
