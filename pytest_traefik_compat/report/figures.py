@@ -147,7 +147,7 @@ def comparisons(index: Any, bases: Sequence[str]) -> list[BaseComparison]:
     out += compare_bases(
         {b: index.get(b, INPROCESS_START.check, "static") for b in bases},
         mode_series("mixed", INPROCESS_START.init_ready),
-        "in-process start (static, mixed)",
+        "in-process start",
     )
     out += compare_bases(
         {b: index.get(b, TRAEFIK_FIGURES.check) for b in bases},

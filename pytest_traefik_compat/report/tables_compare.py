@@ -27,16 +27,18 @@ def comparison_table(index: Index) -> Table:
         [
             Column("pair"),
             Column("figure"),
-            Column("difference [95% CI]", numeric=True),
+            Column("difference [CI]", numeric=True),
             Column("p", numeric=True),
             Column("verdict"),
             Column("n", numeric=True, terminal=False),
         ],
-        caption="median(first) - median(second) with the bootstrap 95% interval of that "
-        "difference; p: two-sided Mann-Whitney U. A pair is judged only with enough "
-        "samples for the test to reach significance; start - drift control compares "
-        "service - control per round, so the machine's drift between the bases' series "
-        "cancels, and drift control says how far the machine drifted.",
+        caption="difference: median(first) - median(second), [CI] its 95% interval "
+        "where the sample counts allow one (how it was obtained: in the tooltip); p: "
+        "two-sided Mann-Whitney U. A pair is judged only where its sample counts can reach "
+        "p < 0.05 at all, else \"not judged\". start - drift control compares service - "
+        "control per round, so the machine's drift between the bases' series cancels; "
+        "drift control says how far the machine drifted; in-process start is the static "
+        "build's init to ready with -mode mixed.",
         checks=(STARTUP_LATENCY.check, INPROCESS_START.check, TRAEFIK_FIGURES.check),
     )
     found = comparisons(index, index.bases)

@@ -593,7 +593,7 @@ def test_comparisons_between_bases_are_a_table(records: list[Record]) -> None:
     markdown = report.render_markdown(document)
     section = markdown.split("\n## Between bases\n", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("|")]
-    assert rows[0] == "| pair | figure | difference [95% CI] | p | verdict | n |"
+    assert rows[0] == "| pair | figure | difference [CI] | p | verdict | n |"
     pairs = ("alpine vs debian-slim", "alpine vs distroless", "debian-slim vs distroless")
     # every pair on every figure: start - drift control, drift control, in-process, Traefik
     assert len(rows) - 2 == 3 * 4
@@ -612,7 +612,7 @@ def test_comparisons_between_bases_are_a_table(records: list[Record]) -> None:
     lines = report.terminal_tables(run, bases=THREE_BASES)
     block = next(b for b in sections(lines) if b[0].startswith("Between bases"))
     if len(block) > 1:
-        assert block[1].split() == ["pair", "figure", "difference", "[95%", "CI]", "p", "verdict"]
+        assert block[1].split() == ["pair", "figure", "difference", "[CI]", "p", "verdict"]
     assert re.match(r"^(\d+ other comparisons|Between bases: \d+ comparisons): ", block[-1])
 
 
