@@ -32,7 +32,7 @@ def posture_table(index: Index) -> Table:
             Column("base"),
             Column("container"),
             Column("user"),
-            Column("uid", numeric=True),
+            Column("uid", numeric=True, terminal=False),
             Column("non-root"),
             Column("drop ALL"),
             Column("cap add"),
