@@ -120,9 +120,10 @@ def _chart_cards(index: Index) -> list[str]:
         "Container create call to the first 200 on /healthz on the published port, polled "
         "every 20 ms. First row: the floor (a net/http-only static server run exactly like "
         "the service: same base, network, ports, HEALTHCHECK, polling) plus the service's "
-        "own cost, whiskers the 95% bootstrap CI of each median. Second row: the same "
-        "start decomposed (median of each part). Third row, apart: the route becoming ready "
-        "in Traefik after the service's first 200 (it waits on the health-check interval).",
+        "own cost, whiskers the 95% interval of each median where n allows one. Second "
+        "row: the same start decomposed (median of each part). Third row, apart: the route "
+        "becoming ready in Traefik after the service's first 200 (it waits on the "
+        "health-check interval).",
         legend=latency_legend(),
     )
     memory = _card(

@@ -35,7 +35,7 @@ def comparison_table(index: Index) -> Table:
         caption="difference: median(first) - median(second), [CI] its 95% interval "
         "where the sample counts allow one (how it was obtained: in the tooltip); p: "
         "two-sided Mann-Whitney U. A pair is judged only where its sample counts can reach "
-        "p < 0.05 at all, else \"not judged\". start - drift control compares service - "
+        'p < 0.05 at all, else "not judged". start - drift control compares service - '
         "control per round, so the machine's drift between the bases' series cancels; "
         "drift control says how far the machine drifted; in-process start is the static "
         "build's init to ready with -mode mixed.",
