@@ -159,8 +159,8 @@ OPTIONS: tuple[Option, ...] = (
         metavar="N",
         default=str(DEFAULT_SAMPLES),
         help=f"container starts per startup series and base, {SAMPLES_RANGE[0]}-"
-        f"{SAMPLES_RANGE[1]}; in-process starts are 3x as many, route-ready and Traefik "
-        "starts at most 3",
+        f"{SAMPLES_RANGE[1]}; in-process starts are 3x as many; route-ready and Traefik starts "
+        "are 6 each, the fewest that give a 95% interval",
     ),
     Option(
         flag="--traefik-budget",

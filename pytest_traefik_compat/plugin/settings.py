@@ -165,7 +165,7 @@ class Settings:
     # Where published ports are reached (default: the engine's own address).
     engine_host: str | None = None
     # Container starts per series (direct, floor); in-process starts are 3x as many,
-    # route-ready and Traefik starts at most 3 (see the suite's "Sample counts").
+    # route-ready and Traefik starts 6 each (see the suite's "Sample counts").
     samples: int = DEFAULT_SAMPLES
     handshakes: int = DEFAULT_HANDSHAKES
     report_dir: Path = DEFAULT_REPORT_DIR
