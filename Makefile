@@ -13,8 +13,17 @@ compat: setup
 	$(PYTEST) --pyargs pytest_traefik_compat.suite --traefik-images=$(IMAGES) \
 		--traefik-report-dir=$(REPORT_DIR) $(ARGS)
 
+# Two invocations, both always run: the tests that can share the machine on two
+# workers, then the `serial` ones alone. The target fails with the first non-zero
+# exit code (5, "no tests ran", included); each prints its 25 slowest durations.
+TEST_PARALLEL ?= -n 2
 test: setup
-	$(PYTEST) tests -ra --durations=25 $(ARGS)
+	@status=0; \
+	echo '$(PYTEST) tests -ra --durations=25 $(TEST_PARALLEL) -m "not serial" $(ARGS)'; \
+	$(PYTEST) tests -ra --durations=25 $(TEST_PARALLEL) -m "not serial" $(ARGS) || status=$$?; \
+	echo '$(PYTEST) tests -ra --durations=25 -m serial $(ARGS)'; \
+	$(PYTEST) tests -ra --durations=25 -m serial $(ARGS) || { code=$$?; [ $$status -ne 0 ] || status=$$code; }; \
+	exit $$status
 
 test-unit: setup
 	$(PYTEST) tests/unit -ra $(ARGS)

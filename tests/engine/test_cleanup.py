@@ -19,6 +19,10 @@ import pytest
 from pytest_traefik_compat import engine
 from pytest_traefik_compat.plugin.session import sample_apps_dir
 
+# Any run on the machine sweeps a dead run's leftovers at its start: the leftovers
+# these tests assert on would vanish under a concurrent run.
+pytestmark = pytest.mark.serial
+
 USER_TEST = """
 import time, pytest
 

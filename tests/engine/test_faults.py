@@ -181,6 +181,7 @@ def _assert_valid_entry(builder: gobuild.GoBuilder, request: gobuild.BuildReques
     assert ran.returncode == 0 and ran.stdout == "tiny ok\n", ran
 
 
+@pytest.mark.serial  # 2 s to reach the link step: a busy machine would not
 def test_go_build_timing_out_leaves_no_cache_entry(
     tmp_path: Path, slow_build: tuple[gobuild.BuildRequest, Path, Path]
 ) -> None:

@@ -1,0 +1,68 @@
+"""How ``make test`` shares the machine: files in parallel (``-n 2``), ``serial`` apart.
+
+Under pytest-xdist each test file is one unit of work, so a module's fixtures (a
+remote engine, a suite run) are made once, on one worker. The files that read the
+reference run of the built-in suite (``tests/engine/conftest.py``) form one unit
+together: that run is started once. The slowest units are queued first, so the two
+workers end together instead of one waiting on the last long file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).parent
+# Every file whose tests read the session's reference run: one unit of work.
+REFERENCE_FILES = ("engine/test_suite_run.py", "engine/test_security.py")
+REFERENCE_SCOPE = "reference-run"
+# Longest first (from `make test`'s durations); the rest keep their collection order.
+SLOW_FIRST = (
+    *REFERENCE_FILES,
+    "engine/test_remote_engines.py",
+    "engine/test_custom_base.py",
+    "engine/test_flakes.py",
+    "engine/test_registry.py",
+    "engine/test_wheel.py",
+    "engine/test_fixture_api.py",
+    "engine/test_examples.py",
+    "engine/test_start_failures.py",
+    "engine/test_bad_inputs_engine.py",
+)
+
+
+def _file_of(item: pytest.Item) -> str:
+    try:
+        return item.path.relative_to(HERE).as_posix()
+    except ValueError:
+        return ""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow files first (a stable sort: within a file, pytest's order)."""
+    rank = {name: index for index, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(_file_of(item), len(rank)))
+
+
+def scope_of(nodeid: str) -> str:
+    """The unit of work of a test id: its file, or the reference run's files together."""
+    path = nodeid.split("::", 1)[0]
+    if any(path.endswith(name) for name in REFERENCE_FILES):
+        return REFERENCE_SCOPE
+    return path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """One unit per file (the reference run's files together), in collection order."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return scope_of(nodeid)
+
+    # Keep the collection order (slow files first) instead of "most tests first".
+    config.option.loadscopereorder = False
+    return FileScheduling(config, log)
