@@ -14,6 +14,7 @@ from pytest_traefik_compat.bases import BaseImage, BaseImages
 from pytest_traefik_compat.bases.catalogue import ImageSpec
 from pytest_traefik_compat.errors import CompatError
 from pytest_traefik_compat.plugin.settings import default_cache_dir
+from tests.helpers import reference_run as reference
 
 HERE = Path(__file__).parent
 
@@ -83,3 +84,13 @@ def _keep_real_caches(monkeypatch: pytest.MonkeyPatch, real_caches: dict[str, st
 def distroless(base_images: BaseImages) -> BaseImage:
     """The base the stack-level tests run on (cheap to build, no shell, nonroot)."""
     return base_images.get(ImageSpec("distroless"))
+
+
+@pytest.fixture(scope="session")
+def reference_run(
+    tmp_path_factory: pytest.TempPathFactory, docker_engine: None
+) -> reference.ReferenceRun:
+    """The built-in suite once per session: serial, three bases, full profile, in reverse
+    order, watched by the security probe (``tests/helpers/reference_run.py``). Under
+    xdist its files are one unit of work (``tests/conftest.py``), so it runs once."""
+    return reference.start(tmp_path_factory.mktemp("reference-run"))

@@ -2,7 +2,9 @@
 and removed after: a second dockerd in a network namespace of its own (a remote host,
 reached over tcp on the namespace's address) and Podman's Docker-compatible API service.
 
-Against each: the suite on one base (distroless) passes, the report names the engine,
+Against each: the suite on one base (distroless) passes (against the namespaced dockerd
+in shuffled order, ``--random-order``: each check establishes its own preconditions,
+whatever ran before it), the report names the engine,
 image facts are exported from it, cleanup by label works there (a killed run of this
 host is removed, another host's run is left alone), and nothing is left on either engine.
 Images reach the engine with ``docker save | docker load`` from the local engine (the
@@ -44,6 +46,8 @@ SUITE = [
     "--traefik-handshakes=30",
 ]
 ENGINES = ("netns-dockerd", "podman")
+# The zero-flakes proof of a shuffled order rides on one engine's suite run.
+SHUFFLED = {"netns-dockerd": ("--random-order",), "podman": ()}
 # Over ssh:// the transport is what changes: builds were proven over tcp already, so
 # the checks that start containers, exec in them and reach their ports run again.
 SSH_SUBSET = "image_facts or start_matrix or test_tls[ or grpc or healthcheck"
@@ -114,7 +118,14 @@ def suite_run(remote: RemoteEngine, tmp_path_factory: pytest.TempPathFactory) ->
     workdir = tmp_path_factory.mktemp(f"suite-{remote.kind}")
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", *SUITE, f"--traefik-report-dir={workdir / 'report'}"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *SUITE,
+            *SHUFFLED[remote.kind],
+            f"--traefik-report-dir={workdir / 'report'}",
+        ],
         cwd=workdir,
         env=remote.env(),
         capture_output=True,
@@ -166,6 +177,8 @@ def test_suite_passes_and_the_report_names_the_engine(
         # published on the namespace's address, never on 0.0.0.0
         assert meta["publish_address"] == remote.address
     assert f"engine: {meta['kind']}" in suite_run["_stdout"]
+    if SHUFFLED[remote.kind]:
+        assert "Using --random-order-bucket=module" in suite_run["_stdout"]
     latency = next(r for r in suite_run["records"] if r["check"] == "startup-latency")
     medians = {
         name: round(figure["value"], 1)

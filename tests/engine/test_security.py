@@ -1,29 +1,23 @@
-"""Security posture, asserted on a real run of the built-in suite and on a live stack.
+"""Security posture, asserted on the reference run of the built-in suite and on a live stack.
 
-One subprocess run of the whole suite (``--traefik-profile=full`` on one base) is
-watched two ways while it goes on. A :class:`CreateWatcher` listens to the engine's
-container ``create`` and ``start`` events and inspects every container at once (and its
-process's uid, capabilities and NoNewPrivs from /proc once started); afterwards a
-bounded query of the same events is the complete list the inspections are held to, so
-no container goes unseen, however briefly it lived. A probe plugin in the run
-(``-p ptc_probe``) records every file holding a private key under the run's temporary
-directories with its mode, and the session CA's public keys (to look for its key
-material later). The tests below judge those records, the report, the run's temporary
-directories after the end, and the image layers the run used.
+The session's reference run (``tests/helpers/reference_run.py``: the whole suite with
+``--traefik-profile=full`` on the three default bases) is watched two ways while it
+goes on. A create watcher listens to the engine's container ``create`` and ``start``
+events and inspects every container at once (and its process's uid, capabilities and
+NoNewPrivs from /proc once started); the containers the run's process asked the
+engine for must all be among them, so no container goes unseen, however briefly it
+lived. A probe plugin in the run records every file holding a private key under the
+run's temporary directories with its mode, and the session CA's public keys (to look
+for its key material later). The tests below judge those records, the report, the
+run's temporary directories after the end, and the image layers the run used.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,250 +31,26 @@ from pytest_traefik_compat.bases import BaseImage
 from pytest_traefik_compat.gateway.services import ServiceSpec
 from pytest_traefik_compat.gateway.stack import Gateway
 from pytest_traefik_compat.pki import SessionPKI
-from pytest_traefik_compat.plugin.settings import default_cache_dir
-from tests.helpers.bad_input_helpers import RUN_ID_CONFTEST, labelled_resources
+from tests.helpers.bad_input_helpers import labelled_resources
+from tests.helpers.reference_run import BASES, HANDSHAKES, ReferenceRun, labels_of
 from tests.helpers.secret_scan import Scanner, covering_images, point_of, stream_of
 from tests.helpers.stack_images import service_tag, traefik_tag
 
-# One base, every check: the full profile creates every kind of container the suite has.
-BASES = ("alpine",)
-RUN_TIMEOUT_S = 1200
-SAMPLES = 3
 # Kinds of container a full run creates on a base (the stack's, the start matrix...).
-MIN_CONTAINERS = 15
-HANDSHAKES = 20
+MIN_CONTAINERS_PER_BASE = 15
 # Every bad client of the PKI plus a connection without SNI and one with an unknown SNI.
 BAD_CLIENTS = 8
 
-PROBE_PLUGIN = '''
-"""Records what the security tests judge; changes nothing the run does."""
-import json
-import os
-from pathlib import Path
-
-import docker.api.container
-import pytest
-
-OUT = Path(os.environ["PTC_PROBE_DIR"])
-KEY_MARK = b"PRIVATE KEY-----"
-_create = docker.api.container.ContainerApiMixin.create_container
-
-
-def create_container(self, *args, **kwargs):
-    # Every container of the run, however it is made: the watcher must have seen each.
-    result = _create(self, *args, **kwargs)
-    _append("created.jsonl", {"id": result["Id"]})
-    return result
-
-
-docker.api.container.ContainerApiMixin.create_container = create_container
-
-
-def _append(name, record):
-    with open(OUT / name, "a") as stream:
-        stream.write(json.dumps(record) + "\\n")
-
-
-def _key_files(roots):
-    for root in roots:
-        for path in Path(root).rglob("*"):
-            try:
-                small = path.is_file() and path.stat().st_size < 1 << 20
-                if small and KEY_MARK in path.read_bytes():
-                    yield path
-            except OSError:
-                continue
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item):
-    # Fixtures are set up: the session PKI and the stack's config dir exist now.
-    roots = [item.config.option.basetemp, os.environ["TMPDIR"]]
-    for path in _key_files(roots):
-        info = path.stat()
-        _append("keys.jsonl", {"path": str(path), "mode": info.st_mode & 0o7777,
-                               "uid": info.st_uid, "test": item.nodeid})
-    pki = item.funcargs.get("traefik_pki")
-    if pki is not None:
-        certs = {"root": pki.root.cert_pem.bytes().decode(),
-                 "intermediate": pki.intermediate.cert_pem.bytes().decode()}
-        (OUT / "ca.json").write_text(json.dumps(certs))
-    return (yield)
-'''
-
-
-# The plugin's containers (a build's intermediate containers carry no run label).
-WATCHED: dict[str, Any] = {"type": "container", "label": [f"{engine.LABEL_MANAGED}=true"]}
-
-
-@dataclass
-class Seen:
-    """One container as the watcher saw it at create (and at start, from /proc)."""
-
-    id: str
-    attrs: dict[str, Any] | None = None  # inspect data at create; None: gone by then
-    proc: dict[str, list[str]] = field(default_factory=dict)  # Uid, CapEff, NoNewPrivs
-
-
-class CreateWatcher:
-    """Inspects every labelled container the engine creates, the moment it is created.
-
-    One event stream from before the run to its end (``since`` its start, closed
-    after it): every ``create`` event is kept with its attributes (name, image, labels)
-    and the container inspected at once; a ``start`` reads its process from /proc. A
-    query afterwards (``since``/``until``) would not do: the engine replays only its
-    last 256 events, and a run on a shared engine makes thousands.
-    """
-
-    def __init__(self) -> None:
-        self.client = engine.client()
-        self.seen: dict[str, Seen] = {}
-        self.created: list[dict[str, Any]] = []
-        self.since = int(time.time()) - 1
-        self.stream: Any = None
-        self.thread = threading.Thread(target=self._watch, name="create-watcher", daemon=True)
-
-    def __enter__(self) -> CreateWatcher:
-        self.stream = self.client.events(
-            decode=True, since=self.since, filters={**WATCHED, "event": ["create", "start"]}
-        )
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        # Bounded: the run's last events reach the stream within this second.
-        time.sleep(1)
-        self.stream.close()
-        self.thread.join(10)
-
-    def _watch(self) -> None:
-        try:
-            for event in self.stream:
-                action = event.get("Action", "")
-                if action == "create":
-                    self.created.append(event)
-                self._on(action, event["Actor"]["ID"])
-        except Exception:  # the stream closed under the loop: the run is over
-            return
-
-    def _on(self, action: str, ident: str) -> None:
-        seen = self.seen.setdefault(ident, Seen(ident))
-        try:
-            attrs = self.client.api.inspect_container(ident)
-        except docker.errors.NotFound:
-            return
-        if seen.attrs is None:
-            seen.attrs = attrs
-        number = (attrs.get("State") or {}).get("Pid") or 0
-        if action == "start" and number:
-            seen.proc = _proc_status(number)
-
-
-def _proc_status(number: int) -> dict[str, list[str]]:
-    fields: dict[str, list[str]] = {}
-    try:
-        for line in Path(f"/proc/{number}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("Uid", "CapEff", "NoNewPrivs"):
-                fields[key] = value.split()
-    except OSError:
-        pass  # the process already ended (a linkage that does not start on this base)
-    return fields
-
-
-@dataclass
-class SuiteRun:
-    project: Path
-    basetemp: Path
-    tmpdir: Path
-    report: dict[str, Any]
-    created: list[dict[str, Any]]  # the run's create events
-    made: list[str]  # the ids of the containers the run's process asked the engine for
-    seen: dict[str, Seen]  # what the watcher inspected, by container id
-    keys: list[dict[str, Any]]
-    ca_points: list[bytes]
-    run_id: str
-    started: float
-    seconds: float
-    stdout: str
-
-
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line]
-
 
 @pytest.fixture(scope="module")
-def suite_run(tmp_path_factory: pytest.TempPathFactory, docker_engine: None) -> SuiteRun:
-    project = tmp_path_factory.mktemp("security-run")
-    basetemp, tmpdir, probe = project / "basetemp", project / "tmp", project / "probe"
-    tmpdir.mkdir()
-    probe.mkdir()
-    (project / "ptc_probe.py").write_text(PROBE_PLUGIN)
-    (project / "conftest.py").write_text(RUN_ID_CONFTEST)
-    env = {
-        **os.environ,
-        "PTC_PROBE_DIR": str(probe),
-        # The PKI stages keys for ssl in the system temp dir: give the run its own.
-        "TMPDIR": str(tmpdir),
-        "PYTEST_TRAEFIK_CACHE_DIR": str(default_cache_dir()),
-    }
-    started = time.time()
-    with CreateWatcher() as watcher:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "--pyargs",
-                "pytest_traefik_compat.suite",
-                "-p",
-                "ptc_probe",
-                "-p",
-                "no:cacheprovider",
-                f"--traefik-images={','.join(BASES)}",
-                "--traefik-profile=full",
-                f"--traefik-samples={SAMPLES}",
-                f"--traefik-handshakes={HANDSHAKES}",
-                f"--traefik-report-dir={project / 'report'}",
-                f"--basetemp={basetemp}",
-            ],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=RUN_TIMEOUT_S,
-            check=False,
-        )
-    seconds = time.time() - started
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    run_id = (project / ".ptc-run-id").read_text().strip()
-    ca = json.loads((probe / "ca.json").read_text())
-    points = [
-        point_of(x509.load_pem_x509_certificate(pem.encode()).public_key()) for pem in ca.values()
-    ]
-    return SuiteRun(
-        project=project,
-        basetemp=basetemp,
-        tmpdir=tmpdir,
-        report=json.loads((project / "report" / "report.json").read_text()),
-        created=[e for e in watcher.created if _labels(e).get(engine.LABEL_RUN) == run_id],
-        made=[r["id"] for r in _jsonl(probe / "created.jsonl")],
-        seen=watcher.seen,
-        keys=_jsonl(probe / "keys.jsonl"),
-        ca_points=points,
-        run_id=run_id,
-        started=started,
-        seconds=seconds,
-        stdout=done.stdout,
-    )
+def suite_run(reference_run: ReferenceRun) -> ReferenceRun:
+    return reference_run
 
 
 # ----------------------------------------------------------------- private keys
 
 
-def test_private_keys_are_0600_while_used_and_removed_after(suite_run: SuiteRun) -> None:
+def test_private_keys_are_0600_while_used_and_removed_after(suite_run: ReferenceRun) -> None:
     seen = {Path(k["path"]).name: k for k in suite_run.keys}
     # The PKI's leaf keys and the gateway's server key, at least.
     assert {"client-key.pem", "server-key.pem", "server.key"} <= set(seen), sorted(seen)
@@ -299,14 +69,20 @@ def test_private_keys_are_0600_while_used_and_removed_after(suite_run: SuiteRun)
     assert left == [], f"private keys left after the run: {left}"
 
 
-def test_no_ca_private_key_in_any_image_the_run_used_or_built(suite_run: SuiteRun) -> None:
+def test_no_ca_private_key_in_any_image_the_run_used_or_built(suite_run: ReferenceRun) -> None:
     client = engine.client()
     used = {s.attrs["Image"] for s in suite_run.seen.values() if s.attrs is not None}
     managed = client.images.list(filters={"label": [f"{engine.LABEL_MANAGED}=true"]})
     # Built while the run went on (a cold cache builds bases, services and Traefik).
     window = (suite_run.started - 1, suite_run.started + suite_run.seconds + 1)
     built = {i.id for i in managed if window[0] <= _created(i.attrs["Created"]) <= window[1]}
-    chosen = [client.images.get(ident) for ident in sorted(used | built)]
+    chosen = []
+    for ident in sorted(used | built):
+        try:
+            chosen.append(client.images.get(ident))
+        except docker.errors.ImageNotFound:
+            # built meanwhile by another test on the engine, and removed by it since
+            assert ident not in used, ident
     assert len(chosen) >= 2 * len(BASES), "a service and a Traefik image per base"
     scanner = Scanner(suite_run.ca_points)
     started = time.monotonic()
@@ -335,24 +111,22 @@ def _created(text: str) -> float:
 # ----------------------------------------------------------------- containers
 
 
-def _labels(event: dict[str, Any]) -> dict[str, str]:
-    return dict(event.get("Actor", {}).get("Attributes") or {})
-
-
 def test_every_container_of_a_full_run_is_hardened_or_a_named_exception(
-    suite_run: SuiteRun,
+    suite_run: ReferenceRun,
 ) -> None:
     created = suite_run.created
     watched = {e["Actor"]["ID"] for e in created}
     assert suite_run.made, "the probe saw the run create no container"
     assert set(suite_run.made) <= watched, "containers the run made that the watcher missed"
-    kinds = Counter(_labels(e).get(engine.LABEL_KIND, "?") for e in created)
-    assert len(created) >= MIN_CONTAINERS, f"the watcher saw {len(created)} creates: {kinds}"
+    kinds = Counter(labels_of(e).get(engine.LABEL_KIND, "?") for e in created)
+    assert len(created) >= MIN_CONTAINERS_PER_BASE * len(BASES), (
+        f"the watcher saw {len(created)} creates: {kinds}"
+    )
     assert kinds["traefik"] >= 2 and kinds["app"] >= len(BASES), kinds
     problems: list[str] = []
     hardened = excepted = 0
     for event in created:
-        ident, name = event["Actor"]["ID"], _labels(event).get("name", "?")
+        ident, name = event["Actor"]["ID"], labels_of(event).get("name", "?")
         seen = suite_run.seen.get(ident)
         if seen is None or seen.attrs is None:
             problems.append(f"{name}: removed before it could be inspected")
@@ -399,7 +173,7 @@ def _exposure(attrs: dict[str, Any]) -> list[str]:
     return found
 
 
-def test_nothing_of_the_run_is_left(suite_run: SuiteRun) -> None:
+def test_nothing_of_the_run_is_left(suite_run: ReferenceRun) -> None:
     left = [r for r in labelled_resources() if r.run == suite_run.run_id]
     assert left == []
 
@@ -407,8 +181,8 @@ def test_nothing_of_the_run_is_left(suite_run: SuiteRun) -> None:
 # ----------------------------------------------------------------- mTLS
 
 
-def test_negative_mtls_matrix_refused_on_every_base(suite_run: SuiteRun) -> None:
-    records = {(r["base"], r["check"]): r for r in suite_run.report["records"]}
+def test_negative_mtls_matrix_refused_on_every_base(suite_run: ReferenceRun) -> None:
+    records = {(r["base"], r["check"]): r for r in suite_run.document["records"]}
     tried = let_in = 0
     for base in BASES:
         mtls = records[(base, "mtls")]

@@ -1,13 +1,18 @@
-"""The built-in suite run as users run it (pytester, subprocess): serial, -n 2, shards.
+"""The built-in suite run as users run it (subprocess): serial, -n 2, shards.
 
-One serial run over the three default bases is the reference; a ``-n 2`` run and
-two CI-style shards must produce the same records (timings differ, keys do not). The
-issue-13 figures are checked on the reference run's report (the parts of each start
-add up, the floor is the service's measurement, Traefik's figures on every base), and
-the debian-slim shard carries a budget that must fail.
+The reference is the session's serial run over the three default bases
+(``reference_run`` in ``tests/engine/conftest.py``, shared with ``test_security.py``);
+it runs in reverse order, so it also shows that each check establishes its own
+preconditions, and with capture on, so it shows the progress lines reach the terminal
+without ``-s``. A ``-n 2`` run and a CI-style shard must produce the same records
+(timings differ, keys do not). The issue-13 figures are checked on the reference run's
+report (the parts of each start add up, the floor is the service's measurement,
+Traefik's figures on every base), and the debian-slim shard carries a budget that
+must fail.
 
 Every run passes small sample counts and ``--traefik-profile=full`` (the records are
-compared run to run and every check's are judged): this file runs the suite four times.
+compared run to run and every check's are judged): the suite runs three times for
+this file, the reference run included (two bases under ``-n 2``, one in the shard).
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ import pytest
 
 from pytest_traefik_compat.measure import startup
 from pytest_traefik_compat.report import load_report, merge_reports
+from tests.helpers.reference_run import BASES as DEFAULT_BASES
+from tests.helpers.reference_run import SAMPLES, ReferenceRun
 
 SUITE = ["--pyargs", "pytest_traefik_compat.suite", "-p", "no:cacheprovider"]
-DEFAULT_BASES = ("alpine", "debian-slim", "distroless")
 CHECKS = {
     "image-facts",
     "start-matrix",
@@ -49,7 +55,6 @@ CHECKS = {
     "dns",
 }
 RUN_TIMEOUT_S = 900
-SAMPLES = 3  # container starts per series (in-process 3x): enough for an interval
 BUDGET_BASE = "debian-slim"
 
 
@@ -73,31 +78,17 @@ def _keys(document: dict[str, Any]) -> set[tuple[str, str, str]]:
 
 
 @pytest.fixture(scope="module")
-def serial(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def serial(reference_run: ReferenceRun) -> dict[str, Any]:
     """The reference: one serial run over the default bases, as a user would start it."""
-    workdir = tmp_path_factory.mktemp("serial-run")
-    report_dir = workdir / "report"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            *_args(report_dir, f"--traefik-images={','.join(DEFAULT_BASES)}"),
-        ],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT_S,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert " failed" not in done.stdout.splitlines()[-1]
-    document, _records = load_report(report_dir / "report.json")
-    passed = re.search(r"(\d+) passed", done.stdout.splitlines()[-1])
+    stdout = reference_run.stdout
+    assert reference_run.returncode == 0, stdout[-3000:] + reference_run.stderr[-2000:]
+    assert " failed" not in stdout.splitlines()[-1]
+    document = dict(reference_run.document)
+    passed = re.search(r"(\d+) passed", stdout.splitlines()[-1])
     assert passed is not None
     # every passing test of the suite writes at least one record, with its test id
     assert int(passed.group(1)) == sum(_passed_tests(document).values())
-    document["_stdout"] = done.stdout
+    document["_stdout"] = stdout
     return document
 
 
@@ -116,6 +107,22 @@ def test_serial_run_covers_every_base_and_check(serial: dict[str, Any]) -> None:
     stdout = serial["_stdout"]
     assert "Start matrix" in stdout and "report: " in stdout
     assert "test_start.py" in stdout
+
+
+def test_reference_run_went_in_reverse_order(serial: dict[str, Any]) -> None:
+    """Each check establishes its own preconditions: the run went last check first."""
+    ran = [
+        line for line in serial["_stdout"].splitlines() if "::test_" in line and "PASSED" in line
+    ]
+    assert ran and "test_image_facts" in ran[-1], "reversed: the first check ran last"
+    assert "test_image_facts" not in ran[0], ran[0]
+
+
+def test_progress_reaches_the_terminal_without_dash_s(serial: dict[str, Any]) -> None:
+    """A plain serial run (capture on) still shows long work as it happens."""
+    stdout = serial["_stdout"]
+    assert re.search(r"\[traefik-compat main [^\]]*\] starting stack ptc-", stdout)
+    assert re.search(r"\[traefik-compat main [^\]]*\] stack ptc-\S+ ready in ", stdout)
 
 
 def test_start_matrix_is_the_expected_physics(serial: dict[str, Any]) -> None:
