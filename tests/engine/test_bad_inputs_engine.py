@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import stat
 import time
 from pathlib import Path
@@ -197,61 +198,10 @@ def test_go_too_old(scenario: Scenario, monkeypatch: pytest.MonkeyPatch, tmp_pat
     )
 
 
-def test_module_that_does_not_compile(scenario: Scenario) -> None:
-    module = _broken_module(scenario.pytester.path)
-    scenario.pytester.makepyfile(
-        """
-        def test_build(traefik_base, traefik_build):
-            traefik_build("broken", traefik_base)
-        """
-    )
-    result = scenario.run()
-    result.assert_outcomes(failed=1)
-    output = output_of(result)
-    print(assert_one_clear_line(output, f"go build failed for {module} (., static)"))
-    assert "undefined: undefinedThing" in output, "the compiler's own words follow the line"
-    scenario.assert_nothing_left()
-
-
-def test_module_directory_without_go_mod(scenario: Scenario) -> None:
-    (scenario.pytester.path / "not-a-module").mkdir()
-    scenario.pytester.makepyfile(
-        """
-        def test_build(traefik_base, traefik_build):
-            traefik_build("not-a-module", traefik_base)
-        """
-    )
-    result = scenario.run()
-    result.assert_outcomes(failed=1)
-    print(
-        assert_one_clear_line(
-            output_of(result),
-            f"no go.mod in {scenario.pytester.path / 'not-a-module'}: "
-            "point the builder at a Go module directory",
-        )
-    )
-    scenario.assert_nothing_left()
-
-
-# ----------------------------------------------------------------- stacks
-
-
-def test_service_that_never_gets_healthy(scenario: Scenario) -> None:
-    scenario.pytester.makepyfile(
-        f"""
-        def test_gateway(traefik_base, traefik_build, traefik_gateway):
-            build = {SAMPLE_BUILD}
-            traefik_gateway(traefik_base, [build], health_path="/not-health", ready_timeout=4)
-        """
-    )
-    result = scenario.run()
-    result.assert_outcomes(failed=1)
-    line = assert_one_clear_line(output_of(result), "never answered 200 on /not-health within 4 s")
-    assert "/not-health on service 'app' answers HTTP 404: check health_path=" in line
-    print(line)
-    assert scenario.seconds < 120
-    scenario.assert_nothing_left()
-    assert scenario.containers_created() >= 1, "the stack must have been tried for real"
+def _sections(output: str) -> dict[str, str]:
+    """Each failure's section of the output (``___ test_x[params] ___`` to the next)."""
+    parts = re.split(r"^_{3,} (\S+) _{3,}$", output, flags=re.MULTILINE)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
 BROKEN_TLS = {
@@ -266,23 +216,69 @@ BROKEN_TLS = {
 }
 
 
-def test_traefik_refusing_its_config(scenario: Scenario) -> None:
+def test_builds_and_stacks_that_fail(scenario: Scenario) -> None:
+    """In one run (each judged on its own failure section): a module that does not
+    compile, a directory without go.mod, a service that never gets healthy, Traefik
+    refusing its config."""
+    module = _broken_module(scenario.pytester.path)
+    (scenario.pytester.path / "not-a-module").mkdir()
     scenario.pytester.makepyfile(
         f"""
-        def test_gateway(traefik_base, traefik_build, traefik_gateway):
+        def test_does_not_compile(traefik_base, traefik_build):
+            traefik_build("broken", traefik_base)
+
+        def test_without_go_mod(traefik_base, traefik_build):
+            traefik_build("not-a-module", traefik_base)
+
+        def test_never_healthy(traefik_base, traefik_build, traefik_gateway):
+            build = {SAMPLE_BUILD}
+            traefik_gateway(traefik_base, [build], health_path="/not-health", ready_timeout=4)
+
+        def test_traefik_refuses(traefik_base, traefik_build, traefik_gateway):
             build = {SAMPLE_BUILD}
             traefik_gateway(traefik_base, [build], extra_dynamic={BROKEN_TLS!r})
         """
     )
     result = scenario.run()
-    result.assert_outcomes(failed=1)
+    result.assert_outcomes(failed=4)
     output = output_of(result)
-    # Traefik elides the middle of long paths in its log ("/etc/tr[...]ing.crt").
-    line = assert_one_clear_line(output, "Traefik refused its config: Unable to parse certificate")
+    sections = {name.split("[")[0]: text for name, text in _sections(result.stdout.str()).items()}
+    assert sorted(sections) == [
+        "test_does_not_compile",
+        "test_never_healthy",
+        "test_traefik_refuses",
+        "test_without_go_mod",
+    ], sorted(sections)
+    # No traceback anywhere in the run's output; each phrase on one line of its section.
+    assert_one_clear_line(output, "go build failed for")
+
+    compile_failure = sections["test_does_not_compile"]
+    print(assert_one_clear_line(compile_failure, f"go build failed for {module} (., static)"))
+    assert "undefined: undefinedThing" in compile_failure, "the compiler's words follow the line"
+
+    print(
+        assert_one_clear_line(
+            sections["test_without_go_mod"],
+            f"no go.mod in {scenario.pytester.path / 'not-a-module'}: "
+            "point the builder at a Go module directory",
+        )
+    )
+
+    line = assert_one_clear_line(
+        sections["test_never_healthy"], "never answered 200 on /not-health within 4 s"
+    )
+    assert "/not-health on service 'app' answers HTTP 404: check health_path=" in line
     print(line)
-    assert "--- traefik (last lines)" in output, "Traefik's own log follows the line"
+
+    refused = sections["test_traefik_refuses"]
+    # Traefik elides the middle of long paths in its log ("/etc/tr[...]ing.crt").
+    print(assert_one_clear_line(refused, "Traefik refused its config: Unable to parse certificate"))
+    assert "--- traefik (last lines)" in refused, "Traefik's own log follows the line"
+
+    assert scenario.seconds < 120, f"{scenario.seconds:.0f} s: a failure must not hang"
     scenario.assert_nothing_left()
-    assert scenario.containers_created() >= 2, "service and Traefik must have been started"
+    # a service for the unhealthy stack, a service and Traefik for the refused config
+    assert scenario.containers_created() >= 3, "the stacks must have been tried for real"
 
 
 # ----------------------------------------------------------------- reports
