@@ -1,6 +1,7 @@
 """Bad inputs met on a real engine: one clear line each, and nothing left behind.
 
-Each case is a pytester run in a subprocess, as a user would start it. A conftest in
+Each case is a pytester run in a subprocess, as a user would start it (the cases that
+share the run's arguments and environment share one run). A conftest in
 the project records the plugin's run id; after the run no labelled container,
 network, volume or temporary image of that run may remain. Docker events tell how
 many containers the run created, so "nothing left" is not trivially true.
