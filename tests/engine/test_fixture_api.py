@@ -101,34 +101,6 @@ def test_bring_your_own_ca(pytester: pytest.Pytester, project: Path) -> None:
 
 
 @pytest.mark.docker
-def test_grpc_route_and_ready_clients(pytester: pytest.Pytester, project: Path) -> None:
-    """HTTP and gRPC routes from keyword options; the clients the Gateway hands out."""
-    shutil.copytree(SAMPLE_SERVICE, project / "service")
-    pytester.makepyfile(
-        test_grpc="""
-        import ssl
-
-        def test_http_and_grpc(traefik_base, traefik_build, traefik_gateway):
-            # The sample: gin on 8080, an admin port on 8081, grpc-go (h2c) on 9090.
-            build = traefik_build("service", traefik_base, ports=(8080, 8081, 9090))
-            gateway = traefik_gateway(traefik_base, [build], grpc_port=9090, admin_port=8081)
-            with gateway.https_client() as client:
-                assert client.get("/healthz").status_code == 200
-            with gateway.grpc_client() as grpc_client:
-                assert grpc_client.health() == "SERVING"
-            probe = gateway.tls_probe(gateway.grpc_host, bad="expired")
-            assert not probe.accepted, probe
-            assert gateway.tls_probe(max_version=ssl.TLSVersion.TLSv1_3).version == "TLSv1.3"
-        """
-    )
-    result = pytester.runpytest_subprocess(
-        "--traefik-images=distroless", "-p", "no:cacheprovider", timeout=RUN_TIMEOUT_S
-    )
-    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
-    result.assert_outcomes(passed=1)
-
-
-@pytest.mark.docker
 def test_marker_skip_reasons(pytester: pytest.Pytester, project: Path) -> None:
     pytester.makepyfile(
         test_marker="""
@@ -212,55 +184,15 @@ def test_unknown_requirement_is_a_usage_error(pytester: pytest.Pytester, project
 
 
 @pytest.mark.docker
-def test_user_records_in_junit_and_report(pytester: pytest.Pytester, project: Path) -> None:
-    pytester.makepyfile(
-        test_measure="""
-        import pytest
+def test_routes_records_and_bad_inputs(pytester: pytest.Pytester, project: Path) -> None:
+    """One user run (alpine and distroless), three test files, each judged on its own:
 
-        def test_team_figures(traefik_base, traefik_record):
-            record = traefik_record("team-check")
-            record.figure("orders_per_second", 123.5, "1/s").figure("cold_start", 42, "ms")
-            record.figure("verdict", "fine")  # text: report only, not a JUnit property
-            record.add_samples("latency", [1.0, 2.0, 3.0], "ms")
-
-        def test_record_needs_a_base_outside_base_tests(traefik_record):
-            with pytest.raises(ValueError, match="traefik_record needs base="):
-                traefik_record("team-check")
-            assert traefik_record("team-check", base="alpine").base == "alpine"
-        """
-    )
-    result = pytester.runpytest_subprocess(
-        "--traefik-images=alpine",
-        "-p",
-        "no:cacheprovider",
-        "--junitxml=junit.xml",
-        timeout=RUN_TIMEOUT_S,
-    )
-    result.assert_outcomes(passed=2)
-    case = ET.parse(project / "junit.xml").find(".//testcase[@name='test_team_figures[alpine]']")
-    assert case is not None
-    properties = {p.get("name"): p.get("value") for p in case.iter("property")}
-    assert properties == {
-        "team-check.orders_per_second": "123.5 1/s",
-        "team-check.cold_start": "42 ms",
-        # Three samples: a median without an interval (a 95% one needs 6), no p95.
-        "team-check.latency_min": "1.0 ms",
-        "team-check.latency_median": "2.0 ms",
-        "team-check.latency_max": "3.0 ms",
-        "team-check.latency_cv": "0.5 ratio",
-        "team-check.latency_n": "3 count",
-    }
-    # The same record, text figures and raw samples included, in the run's report.
-    report = json.loads((project / "compat-report" / "report.json").read_text())
-    (record,) = [r for r in report["records"] if r["test_id"].endswith("[alpine]")]
-    assert (record["base"], record["check"]) == ("alpine", "team-check")
-    assert record["figures"]["verdict"]["value"] == "fine"
-    assert record["samples"]["latency"] == [1.0, 2.0, 3.0]
-    assert record["provenance"]["variant"] == "alpine"
-
-
-@pytest.mark.docker
-def test_bad_inputs_fail_in_one_clear_line(pytester: pytest.Pytester, project: Path) -> None:
+    - ``test_grpc.py`` (distroless): HTTP and gRPC routes from keyword options; the
+      clients the Gateway hands out.
+    - ``test_measure.py`` (alpine): user records in JUnit properties and the report.
+    - ``test_bad.py`` (alpine): every bad input fails in one clear line.
+    """
+    shutil.copytree(SAMPLE_SERVICE, project / "service")
     library = project / "library"
     (library / "lib").mkdir(parents=True)
     (library / "go.mod").write_text("module example.com/team/library\n\ngo 1.22\n")
@@ -273,8 +205,44 @@ def test_bad_inputs_fail_in_one_clear_line(pytester: pytest.Pytester, project: P
     plain.mkdir()
     (plain / "main.go").write_text("package main\n\nfunc main() {}\n")
     pytester.makepyfile(
+        test_grpc="""
+        import ssl
+
+        import pytest
+
+        pytestmark = pytest.mark.traefik_bases("distroless")
+
+        def test_http_and_grpc(traefik_base, traefik_build, traefik_gateway):
+            # The sample: gin on 8080, an admin port on 8081, grpc-go (h2c) on 9090.
+            build = traefik_build("service", traefik_base, ports=(8080, 8081, 9090))
+            gateway = traefik_gateway(traefik_base, [build], grpc_port=9090, admin_port=8081)
+            with gateway.https_client() as client:
+                assert client.get("/healthz").status_code == 200
+            with gateway.grpc_client() as grpc_client:
+                assert grpc_client.health() == "SERVING"
+            probe = gateway.tls_probe(gateway.grpc_host, bad="expired")
+            assert not probe.accepted, probe
+            assert gateway.tls_probe(max_version=ssl.TLSVersion.TLSv1_3).version == "TLSv1.3"
+        """,
+        test_measure="""
+        import pytest
+
+        @pytest.mark.traefik_bases("alpine")
+        def test_team_figures(traefik_base, traefik_record):
+            record = traefik_record("team-check")
+            record.figure("orders_per_second", 123.5, "1/s").figure("cold_start", 42, "ms")
+            record.figure("verdict", "fine")  # text: report only, not a JUnit property
+            record.add_samples("latency", [1.0, 2.0, 3.0], "ms")
+
+        def test_record_needs_a_base_outside_base_tests(traefik_record):
+            with pytest.raises(ValueError, match="traefik_record needs base="):
+                traefik_record("team-check")
+            assert traefik_record("team-check", base="alpine").base == "alpine"
+        """,
         test_bad="""
         import pytest
+
+        pytestmark = pytest.mark.traefik_bases("alpine")
 
         @pytest.fixture
         def orders(traefik_base, traefik_build):
@@ -309,13 +277,54 @@ def test_bad_inputs_fail_in_one_clear_line(pytester: pytest.Pytester, project: P
 
         def test_unknown_service_key(traefik_base, orders, traefik_gateway):
             traefik_gateway(traefik_base, [{"image": orders, "grpc": 9090}])
-        """
+        """,
     )
     result = pytester.runpytest_subprocess(
-        "--traefik-images=alpine", "-p", "no:cacheprovider", "-rf", "-vv", timeout=RUN_TIMEOUT_S
+        "--traefik-images=alpine,distroless",
+        "-p",
+        "no:cacheprovider",
+        "-rf",
+        "-vv",
+        "--junitxml=junit.xml",
+        timeout=RUN_TIMEOUT_S,
     )
     output = result.stdout.str()
-    result.assert_outcomes(failed=10)
+    # grpc 1 + measure 2 passed; the 10 bad inputs fail; each file's other base skipped
+    result.assert_outcomes(passed=3, failed=10, skipped=1 + 1 + 10)
+    for passed in (
+        "test_grpc.py::test_http_and_grpc[distroless]",
+        "test_measure.py::test_team_figures[alpine]",
+        "test_measure.py::test_record_needs_a_base_outside_base_tests",
+    ):
+        assert f"{passed} PASSED" in output, passed
+    _assert_user_records(project)
+    _assert_bad_inputs(output, project)
+
+
+def _assert_user_records(project: Path) -> None:
+    case = ET.parse(project / "junit.xml").find(".//testcase[@name='test_team_figures[alpine]']")
+    assert case is not None
+    properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert properties == {
+        "team-check.orders_per_second": "123.5 1/s",
+        "team-check.cold_start": "42 ms",
+        # Three samples: a median without an interval (a 95% one needs 6), no p95.
+        "team-check.latency_min": "1.0 ms",
+        "team-check.latency_median": "2.0 ms",
+        "team-check.latency_max": "3.0 ms",
+        "team-check.latency_cv": "0.5 ratio",
+        "team-check.latency_n": "3 count",
+    }
+    # The same record, text figures and raw samples included, in the run's report.
+    report = json.loads((project / "compat-report" / "report.json").read_text())
+    (record,) = [r for r in report["records"] if r["test_id"].endswith("test_team_figures[alpine]")]
+    assert (record["base"], record["check"]) == ("alpine", "team-check")
+    assert record["figures"]["verdict"]["value"] == "fine"
+    assert record["samples"]["latency"] == [1.0, 2.0, 3.0]
+    assert record["provenance"]["variant"] == "alpine"
+
+
+def _assert_bad_inputs(output: str, project: Path) -> None:
     where = str(project)
     summary = {
         name: message
