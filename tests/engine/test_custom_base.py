@@ -102,7 +102,7 @@ def test_the_whole_suite_on_team_bases(
         "-k",
         TIMING_EXCLUDED,
         "--traefik-samples=3",
-        "--traefik-handshakes=30",
+        "--traefik-handshakes=20",
         f"--traefik-report-dir={report}",
         timeout=900,
     )

@@ -43,7 +43,7 @@ SUITE = [
     # Every check (the healthcheck study included): an engine difference can be anywhere.
     "--traefik-profile=full",
     "--traefik-samples=3",
-    "--traefik-handshakes=30",
+    "--traefik-handshakes=20",
 ]
 ENGINES = ("netns-dockerd", "podman")
 # The zero-flakes proof of a shuffled order rides on one engine's suite run.

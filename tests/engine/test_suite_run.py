@@ -64,7 +64,7 @@ def _args(report_dir: Path, *args: str) -> list[str]:
         f"--traefik-report-dir={report_dir}",
         "--traefik-profile=full",
         f"--traefik-samples={SAMPLES}",
-        "--traefik-handshakes=30",
+        "--traefik-handshakes=20",
         *args,
     ]
 

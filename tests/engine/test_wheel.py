@@ -85,7 +85,7 @@ def test_wheel_in_a_fresh_venv_runs_the_suite_from_an_empty_directory(tmp_path: 
             "-k",
             "image_facts or start_matrix or test_tls[ or test_mtls[",
             "--traefik-samples=3",
-            "--traefik-handshakes=30",
+            "--traefik-handshakes=20",
             "-p",
             "no:cacheprovider",
         ],
