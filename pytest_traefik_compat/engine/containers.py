@@ -154,23 +154,30 @@ def posture(container: Container) -> Posture:
     """The container's posture from the engine, with its process's real uid when this
     machine sees the process (a local engine)."""
     container.reload()
-    uid = None
+    status: dict[str, str] = {}
     number = int((container.attrs.get("State") or {}).get("Pid") or 0)
     if number and (not target().remote or _runs_here(number, str(container.id))):
-        uid = process_uid(number)
-    return read_posture(container.attrs, uid=uid)
+        status = process_status(number)
+    uid = int(status["Uid"].split()[0]) if "Uid" in status else None
+    cap_bound = int(status["CapBnd"], 16) if "CapBnd" in status else None
+    return read_posture(container.attrs, uid=uid, cap_bound=cap_bound)
+
+
+def process_status(number: int) -> dict[str, str]:
+    """The fields of ``/proc/<number>/status`` (``Uid``, ``CapBnd``, ...); empty once the
+    process is gone."""
+    try:
+        text = Path(f"/proc/{number}/status").read_text()
+    except OSError:
+        return {}
+    fields = (line.partition(":") for line in text.splitlines())
+    return {key: value.strip() for key, _, value in fields}
 
 
 def process_uid(number: int) -> int | None:
     """The real uid of process ``number`` from /proc; None once it is gone."""
-    try:
-        status = Path(f"/proc/{number}/status").read_text()
-    except OSError:
-        return None
-    for line in status.splitlines():
-        if line.startswith("Uid:"):
-            return int(line.split()[1])
-    return None
+    uid = process_status(number).get("Uid")
+    return int(uid.split()[0]) if uid else None
 
 
 def inspect(container: Container) -> ContainerInspectInfo:

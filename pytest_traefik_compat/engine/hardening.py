@@ -206,8 +206,14 @@ class Posture:
         return f"{self.name}: user {self.user or '(image default)'}{uid}: {broken}{excepted}"
 
 
-def read_posture(attrs: Mapping[str, Any], *, uid: int | None = None) -> Posture:
-    """The posture of a container from its inspect data (and its process's uid, if known)."""
+def read_posture(
+    attrs: Mapping[str, Any], *, uid: int | None = None, cap_bound: int | None = None
+) -> Posture:
+    """The posture of a container from its inspect data, and from its process where this
+    machine sees it: the real uid, and the capability bounding set (``CapBnd``), which is
+    empty exactly when every capability was dropped. The process is the evidence where
+    engines spell the drop differently (Podman lists each dropped capability instead of
+    ``ALL``)."""
     config = attrs.get("Config") or {}
     host = attrs.get("HostConfig") or {}
     labels = config.get("Labels") or {}
@@ -221,7 +227,11 @@ def read_posture(attrs: Mapping[str, Any], *, uid: int | None = None) -> Posture
         user=user,
         uid=uid,
         non_root=uid != 0 if uid is not None else not is_root(user),
-        cap_drop_all=[str(c).upper() for c in host.get("CapDrop") or []] == ["ALL"]
+        cap_drop_all=(
+            cap_bound == 0
+            if cap_bound is not None
+            else [str(c).upper() for c in host.get("CapDrop") or []] == ["ALL"]
+        )
         and not host.get("Privileged"),
         cap_add=tuple(str(c) for c in host.get("CapAdd") or []),
         no_new_privileges=any(

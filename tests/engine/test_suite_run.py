@@ -28,6 +28,7 @@ import pytest
 
 from pytest_traefik_compat.measure import startup
 from pytest_traefik_compat.report import load_report, merge_reports
+from pytest_traefik_compat.suite.test_traefik import TRAEFIK_START_SAMPLES
 from tests.helpers.reference_run import BASES as DEFAULT_BASES
 from tests.helpers.reference_run import SAMPLES, ReferenceRun
 
@@ -345,7 +346,7 @@ def test_traefik_figures_on_every_base(serial: dict[str, Any]) -> None:
         figures = record["figures"]
         assert figures["rss_peak"]["value"] >= figures["rss"]["value"] > 0, base
         assert figures["rss"]["unit"] == "bytes"
-        starts = min(SAMPLES, 3)  # Traefik starts: at most 3 per base
+        starts = TRAEFIK_START_SAMPLES  # the fewest that give a 95% interval
         assert len(record["samples"]["start"]) == starts, base
         for part in ("create", "start", "first_answer"):
             assert len(record["samples"][f"start_{part}"]) == starts, (base, part)

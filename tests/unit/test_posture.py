@@ -158,6 +158,15 @@ def test_read_posture_of_a_hardened_container() -> None:
     assert seen.departures == () and seen.exception is None
 
 
+def test_the_bounding_set_decides_cap_drop_all_where_the_process_is_seen() -> None:
+    """Podman lists every dropped capability instead of ALL: the process's CapBnd is the
+    evidence; without the process, only an explicit ALL counts."""
+    podman_style = _attrs(CapDrop=["CAP_CHOWN", "CAP_NET_RAW", "CAP_SETUID"])
+    assert read_posture(podman_style, uid=65532, cap_bound=0).cap_drop_all
+    assert not read_posture(podman_style, uid=65532).cap_drop_all
+    assert not read_posture(_attrs(), uid=65532, cap_bound=0x400).cap_drop_all
+
+
 def test_read_posture_tells_a_regression_from_a_named_exception() -> None:
     broken = read_posture(_attrs(user="", CapAdd=["NET_ADMIN"], ReadonlyRootfs=False))
     assert broken.unexcused == ("non_root", "cap_add", "read_only_root")
