@@ -83,6 +83,31 @@ def _kill_tree(pid: int, timeout: float = STOP_TIMEOUT_S) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
+def _kill_all(pids: list[int], timeout: float = STOP_TIMEOUT_S) -> None:
+    """SIGTERM processes we started all at once, SIGKILL those left at one deadline."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    left = list(pids)
+    while left and time.monotonic() < deadline:
+        left = [pid for pid in left if _alive(pid)]
+        if left:
+            time.sleep(0.2)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    """Running: neither gone nor a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def _umount_under(root: Path) -> None:
     """Unmount (lazily) whatever a daemon left mounted under ``root``, deepest first."""
     mounts = []
@@ -373,13 +398,15 @@ class PodmanService:
                 timeout=30,
                 check=False,
             )
-            _kill_tree(self.pid)
-            # conmon processes started for this storage root, if any survived.
+            # The service and the conmon processes started for this storage root, if
+            # any survived, together: one deadline, not one per process.
+            conmons = []
             for proc in Path("/proc").glob("[0-9]*"):
                 with contextlib.suppress(OSError):
                     cmdline = (proc / "cmdline").read_bytes()
                     if b"conmon" in cmdline and str(self.root).encode() in cmdline:
-                        _kill_tree(int(proc.name), timeout=5)
+                        conmons.append(int(proc.name))
+            _kill_all([self.pid, *conmons])
         if self.process is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=5)
