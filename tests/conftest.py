@@ -3,8 +3,9 @@
 Under pytest-xdist each test file is one unit of work, so a module's fixtures (a
 remote engine, a suite run) are made once, on one worker. The files that read the
 reference run of the built-in suite (``tests/engine/conftest.py``) form one unit
-together: that run is started once. The slowest units are queued first, so the two
-workers end together instead of one waiting on the last long file.
+together, so that run is started once; so do the files that remove images they built.
+The slowest units are queued first, so the two workers end together instead of one
+waiting on the last long file.
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ HERE = Path(__file__).parent
 # Every file whose tests read the session's reference run: one unit of work.
 REFERENCE_FILES = ("engine/test_suite_run.py", "engine/test_security.py")
 REFERENCE_SCOPE = "reference-run"
+# Files that remove the managed images that appeared while they ran (built on their
+# own bases): one unit, so neither removes what the other is using.
+OWN_IMAGE_FILES = ("engine/test_registry.py", "engine/test_custom_base.py")
+GROUPS = {REFERENCE_SCOPE: REFERENCE_FILES, "own-images": OWN_IMAGE_FILES}
 # Longest first (from `make test`'s durations); the rest keep their collection order.
 SLOW_FIRST = (
     *REFERENCE_FILES,
     "engine/test_remote_engines.py",
-    "engine/test_custom_base.py",
+    *OWN_IMAGE_FILES,
     "engine/test_flakes.py",
-    "engine/test_registry.py",
     "engine/test_wheel.py",
     "engine/test_fixture_api.py",
     "engine/test_examples.py",
@@ -47,10 +51,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def scope_of(nodeid: str) -> str:
-    """The unit of work of a test id: its file, or the reference run's files together."""
+    """The unit of work of a test id: its file, or its group of files."""
     path = nodeid.split("::", 1)[0]
-    if any(path.endswith(name) for name in REFERENCE_FILES):
-        return REFERENCE_SCOPE
+    for scope, files in GROUPS.items():
+        if any(path.endswith(name) for name in files):
+            return scope
     return path
 
 
