@@ -127,13 +127,17 @@ def _log_tail(path: Path | None, lines: int) -> str:
 
 
 def _docker_answers(url: str) -> bool:
-    """Whether the Docker API at ``url`` answers ``docker version`` (bounded: 10 s)."""
-    done = subprocess.run(
-        ["docker", "-H", url, "version", "--format", "{{.Server.Version}}"],
-        capture_output=True,
-        timeout=10,
-        check=False,
-    )
+    """Whether the Docker API at ``url`` answers ``docker version`` within 10 s; a slow
+    answer is no answer, so the caller's bounded wait asks again."""
+    try:
+        done = subprocess.run(
+            ["docker", "-H", url, "version", "--format", "{{.Server.Version}}"],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return False
     return done.returncode == 0
 
 
