@@ -13,7 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+# Imported before any in-process pytester run: pytester restores sys.modules after
+# each run, and numpy's C extensions refuse a second import in one process ("cannot
+# load module more than once per process"), which is what a worker whose first numpy
+# import happened inside such a run would attempt next.
+import numpy  # noqa: F401
 import pytest
+import scipy.stats  # noqa: F401
 
 HERE = Path(__file__).parent
 # Every file whose tests read the session's reference run: one unit of work.

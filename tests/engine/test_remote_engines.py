@@ -18,8 +18,10 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,12 +89,12 @@ class RemoteEngine:
 
 
 @pytest.fixture(scope="module", params=ENGINES)
-def remote(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, distroless: BaseImage
-) -> Iterator[RemoteEngine]:
+def remote(request: pytest.FixtureRequest, distroless: BaseImage) -> Iterator[RemoteEngine]:
     if os.geteuid() != 0:
         pytest.skip("starting a second engine needs root (network namespace, dockerd, podman)")
-    workdir = tmp_path_factory.mktemp(f"engine-{request.param}")
+    # A short directory of its own: the engines' unix sockets live below it, and a
+    # socket path may not exceed 107 bytes (under xdist, tmp_path_factory's paths do).
+    workdir = Path(tempfile.mkdtemp(prefix=f"ptc-{request.param}-"))
     handle: NetnsDockerd | PodmanService
     if request.param == "netns-dockerd":
         handle = NetnsDockerd(workdir)
@@ -110,6 +112,7 @@ def remote(
         remote.client.close()
     finally:
         problems = handle.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
         assert not problems, problems
 
 
