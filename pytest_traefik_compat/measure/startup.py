@@ -16,8 +16,9 @@ and the time until Traefik routes to a new service.
   kept in the samples as ``fork_ns``.
 - :class:`InProcessStarts`: the binary re-running itself ``-start-samples`` times
   inside a container reports exec -> listeners ready per mode.
-- :func:`time_route_ready`: the service's first 200 to Traefik routing to it, which
-  depends on the load balancer's health-check interval and is never part of a start.
+- :func:`route_ready_ms` (and :func:`time_route_ready`, a replacement then that wait):
+  the routed service's first 200 to Traefik routing to it, which depends on the load
+  balancer's health-check interval and is never part of a start.
 
 No pytest: the suite and users' tests call these with a :class:`Gateway`.
 """
@@ -28,6 +29,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -280,21 +282,45 @@ def container_spec(service: RunningService) -> dict[str, Any]:
     }
 
 
-def time_route_ready(
+def route_ready_ms(
     gateway: Gateway, spec: ServiceSpec, *, poll_s: float = POLL_S, timeout: float = 20.0
-) -> tuple[StartSample, float]:
-    """Replace the routed service and time (ms) from its first direct 200 to the first
-    200 through Traefik: Traefik's health check has to see the new server UP."""
-    sample, _service = time_start(gateway, spec, poll_s=poll_s, timeout=timeout)
+) -> float:
+    """Milliseconds from now (the routed service's first direct 200, just seen) to the
+    first 200 through Traefik: Traefik's health check has to see the new server UP."""
     direct_mono = time.monotonic()
     deadline = direct_mono + timeout
     with gateway.https_client() as client:
         while time.monotonic() < deadline:
             with suppress(requests.RequestException):
                 if client.get(spec.health_path, timeout=1).status_code == 200:
-                    return sample, (time.monotonic() - direct_mono) * 1000
+                    return (time.monotonic() - direct_mono) * 1000
             time.sleep(poll_s)
     raise StackError(f"Traefik did not route to the new {spec.alias} within {timeout:.0f} s")
+
+
+def time_route_ready(
+    gateway: Gateway, spec: ServiceSpec, *, poll_s: float = POLL_S, timeout: float = 20.0
+) -> tuple[StartSample, float]:
+    """Replace the routed service and time (ms) from its first direct 200 to the first
+    200 through Traefik."""
+    sample, _service = time_start(gateway, spec, poll_s=poll_s, timeout=timeout)
+    return sample, route_ready_ms(gateway, spec, poll_s=poll_s, timeout=timeout)
+
+
+def remove_services(gateway: Gateway, aliases: Sequence[str]) -> None:
+    """Remove these services' containers together: a killed container's teardown is
+    mostly the engine waiting, so removing them side by side costs about one."""
+    containers = [
+        gone.container
+        for alias in aliases
+        if (gone := gateway.services.pop(alias, None)) is not None
+    ]
+    if len(containers) <= 1:
+        for container in containers:
+            engine.remove(container)
+        return
+    with ThreadPoolExecutor(max_workers=len(containers)) as pool:
+        list(pool.map(engine.remove, containers))
 
 
 def medians_by_part(samples: Sequence[StartSample]) -> dict[str, list[float]]:
