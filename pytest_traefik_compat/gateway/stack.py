@@ -331,15 +331,23 @@ class Gateway:
         """Routers enabled, no config error in the log, one 200 through the gateway."""
         self.wait_routes_ready(timeout=timeout, settle=False)
 
-    def wait_routes_ready(self, *, timeout: float = READY_TIMEOUT_S, settle: bool = True) -> None:
+    def wait_routes_ready(
+        self,
+        *,
+        timeout: float = READY_TIMEOUT_S,
+        settle: bool = True,
+        replaced_at: float | None = None,
+    ) -> None:
         """Every route of the gateway in service: routers enabled, every server UP
         (HTTP and gRPC alike), and a 200 through the gateway on the first HTTP route.
 
         ``settle`` (after a service was replaced) also waits out one whole health-check
         cycle with every server UP: a check that began while the old container was
         going away may still mark its server DOWN after a first UP was seen.
+        ``replaced_at`` (``time.monotonic()`` of the last replacement) ends that wait
+        once the cycle has passed since the replacement itself.
         """
-        readiness.wait_routes_ready(self, timeout=timeout, settle=settle)
+        readiness.wait_routes_ready(self, timeout=timeout, settle=settle, replaced_at=replaced_at)
 
     def tls_probe(
         self,

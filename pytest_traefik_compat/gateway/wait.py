@@ -186,14 +186,22 @@ def raise_if_traefik_failed(stack: RoutedStack) -> None:
 
 
 def wait_routes_ready(
-    stack: RoutedStack, *, timeout: float = READY_TIMEOUT_S, settle: bool = True
+    stack: RoutedStack,
+    *,
+    timeout: float = READY_TIMEOUT_S,
+    settle: bool = True,
+    replaced_at: float | None = None,
 ) -> None:
     """Every route of the gateway in service: routers enabled, every server UP
     (HTTP and gRPC alike), and a 200 through the gateway on the first HTTP route.
 
     ``settle`` (after a service was replaced) also waits out one whole health-check
     cycle with every server UP: a check that began while the old container was
-    going away may still mark its server DOWN after a first UP was seen.
+    going away may still mark its server DOWN after a first UP was seen. Traefik
+    checks a server one check at a time, each bounded by its timeout (shorter than
+    the window), so when ``replaced_at`` (``time.monotonic()`` of the last
+    replacement) is at least the window ago no such check is still running: every
+    route UP now is enough.
     """
     deadline = time.monotonic() + timeout
     window = _seconds(stack.health_interval) + 1.5 if settle else 0.0
@@ -216,6 +224,8 @@ def wait_routes_ready(
         else:
             up_since = up_since if up_since is not None else time.monotonic()
             if time.monotonic() - up_since >= window:
+                return
+            if replaced_at is not None and time.monotonic() - replaced_at >= window:
                 return
         time.sleep(POLL_S * 2)
     raise StackError(

@@ -20,6 +20,7 @@ import pytest
 
 from pytest_traefik_compat.bases.catalogue import VARIANT_NAMES
 from pytest_traefik_compat.gobuild.toolchain import GO_ENV
+from pytest_traefik_compat.measure import overhead
 from pytest_traefik_compat.measure.budgets import BUDGETS, Budgets, parse_budgets
 from pytest_traefik_compat.plugin.settings import (
     DEFAULT_HANDSHAKES,
@@ -27,6 +28,7 @@ from pytest_traefik_compat.plugin.settings import (
     DEFAULT_SAMPLES,
     DEFAULT_SOURCE,
     HANDSHAKES_RANGE,
+    OVERHEAD_REQUESTS_RANGE,
     SAMPLES_RANGE,
     Settings,
     parse_bool,
@@ -34,6 +36,7 @@ from pytest_traefik_compat.plugin.settings import (
     parse_handshakes,
     parse_images,
     parse_mirror,
+    parse_overhead_requests,
     parse_profile,
     parse_samples,
     parse_source,
@@ -159,8 +162,9 @@ OPTIONS: tuple[Option, ...] = (
         metavar="N",
         default=str(DEFAULT_SAMPLES),
         help=f"container starts per startup series and base, {SAMPLES_RANGE[0]}-"
-        f"{SAMPLES_RANGE[1]}; in-process starts are 3x as many; route-ready and Traefik starts "
-        "are 6 each, the fewest that give a 95% interval",
+        f"{SAMPLES_RANGE[1]}; in-process starts are 3x as many; route ready is timed after each "
+        "service start and Traefik starts 6 times, at least 6 each (the fewest that give a 95% "
+        "interval)",
     ),
     Option(
         flag="--traefik-budget",
@@ -183,6 +187,18 @@ OPTIONS: tuple[Option, ...] = (
         metavar="N",
         default=str(DEFAULT_HANDSHAKES),
         help=f"mTLS handshakes per base, {HANDSHAKES_RANGE[0]}-{HANDSHAKES_RANGE[1]}",
+    ),
+    Option(
+        flag="--traefik-overhead-requests",
+        dest="traefik_overhead_requests",
+        ini="traefik_overhead_requests",
+        env="PYTEST_TRAEFIK_OVERHEAD_REQUESTS",
+        convert=parse_overhead_requests,
+        metavar="N",
+        default=str(overhead.DEFAULT_REQUESTS),
+        help="requests each way (direct, through Traefik) per gateway-overhead variant, "
+        f"{OVERHEAD_REQUESTS_RANGE[0]}-{OVERHEAD_REQUESTS_RANGE[1]} (full profile); p99 is "
+        f"reported from {overhead.P99_MIN_REQUESTS} on",
     ),
     Option(
         flag="--traefik-engine-host",

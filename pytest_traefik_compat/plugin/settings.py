@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_traefik_compat.bases.catalogue import SOURCES, VARIANT_NAMES, ImageSpec, Source
+from pytest_traefik_compat.measure import overhead
 from pytest_traefik_compat.measure.budgets import Budgets
 from pytest_traefik_compat.records import profiles
 from pytest_traefik_compat.records.profiles import DEFAULT_PROFILE, Profile
@@ -23,6 +24,8 @@ from pytest_traefik_compat.report.diff import Thresholds
 
 SAMPLES_RANGE = (1, 200)
 HANDSHAKES_RANGE = (1, 10_000)
+# Each of the overhead's 10 rounds gives every one of its 8 workers a request.
+OVERHEAD_REQUESTS_RANGE = (80, 10_000)
 DEFAULT_SOURCE: Source = "local"
 DEFAULT_HANDSHAKES = 100
 DEFAULT_REPORT_DIR = Path("compat-report")
@@ -122,6 +125,7 @@ def bounded_int(name: str, low: int, high: int) -> Callable[[str], int]:
 parse_samples = bounded_int("samples", *SAMPLES_RANGE)
 DEFAULT_SAMPLES = 6  # why: suite/test_startup.py's docstring
 parse_handshakes = bounded_int("handshakes", *HANDSHAKES_RANGE)
+parse_overhead_requests = bounded_int("overhead requests", *OVERHEAD_REQUESTS_RANGE)
 
 
 _TRUE = ("1", "true", "yes", "on")
@@ -165,9 +169,11 @@ class Settings:
     # Where published ports are reached (default: the engine's own address).
     engine_host: str | None = None
     # Container starts per series (direct, floor); in-process starts are 3x as many,
-    # route-ready and Traefik starts 6 each (see the suite's "Sample counts").
+    # route ready and Traefik starts at least 6 each (see the suite's "Sample counts").
     samples: int = DEFAULT_SAMPLES
     handshakes: int = DEFAULT_HANDSHAKES
+    # Requests each way per gateway-overhead variant (p99 is reported from 100 on).
+    overhead_requests: int = overhead.DEFAULT_REQUESTS
     report_dir: Path = DEFAULT_REPORT_DIR
     keep: bool = False
     cache_dir: Path = field(default_factory=default_cache_dir)

@@ -27,6 +27,7 @@ RAW = {
     "traefik_samples": "3",
     "traefik_budgets": "rss_mb=64",
     "traefik_handshakes": "7",
+    "traefik_overhead_requests": "120",
     "traefik_engine_host": "10.0.0.9",
     "traefik_report_dir": "elsewhere/report",
     "traefik_cache_dir": "elsewhere/cache",

@@ -102,3 +102,21 @@ def test_direct_and_traefik_take_turns() -> None:
     # rounds of 10 each way, the order alternating: A B, B A, A B, B A
     order = ["direct", "traefik", "traefik", "direct"] * 2
     assert blocks == [{name} for name in order]
+
+
+@pytest.mark.parametrize(
+    ("count", "reported"),
+    [
+        (1, []),
+        (19, ["p50"]),
+        (20, ["p50", "p95"]),
+        (99, ["p50", "p95"]),
+        (100, ["p50", "p95", "p99"]),
+    ],
+)
+def test_a_percentile_is_reported_only_with_a_sample_above_it(
+    count: int, reported: list[str]
+) -> None:
+    series = overhead.Series("direct", overhead.KEEPALIVE, 1)
+    series.seconds = [i / 1000 for i in range(1, count + 1)]
+    assert list(series.percentiles()) == reported
