@@ -35,9 +35,9 @@ MODES = (KEEPALIVE, NEW_CONNECTION)
 CONCURRENCIES = (1, 8)
 PERCENTILES = (50, 95, 99)
 DEFAULT_REQUESTS = 200
-# A percentile is reported only when at least one sample lies above it: p99 from 100
-# requests on, p95 from 20 (with fewer, "p99" would be the maximum under another name).
-P99_MIN_REQUESTS = 100
+# p95 and p99 only where the count supports them (stats.MIN_N_FOR): with fewer, "p99"
+# would be the maximum under another name.
+P99_MIN_REQUESTS = stats.MIN_N_FOR["p99"]
 SEED = 14  # the bootstrap's: the same latencies give the same interval in every report
 # Direct and through Traefik take turns in this many rounds (order alternating), so
 # neither is measured wholly before the other.
@@ -99,8 +99,9 @@ class Series:
         return np.asarray(self.seconds, dtype=float) * 1000.0
 
     def percentiles(self) -> dict[str, float]:
-        """The percentiles the sample count supports (at least one sample above each)."""
-        supported = [p for p in PERCENTILES if len(self.seconds) * (100 - p) >= 100]
+        """The percentiles the sample count supports (stats.MIN_N_FOR)."""
+        n = len(self.seconds)
+        supported = [p for p in PERCENTILES if n >= stats.MIN_N_FOR.get(f"p{p}", 1)]
         if not supported:
             return {}
         values = np.percentile(self.ms, supported)

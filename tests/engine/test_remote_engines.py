@@ -46,6 +46,7 @@ SUITE = [
     "--traefik-profile=full",
     "--traefik-samples=3",
     "--traefik-handshakes=20",
+    "--traefik-overhead-requests=80",
 ]
 ENGINES = ("netns-dockerd", "podman")
 # The zero-flakes proof of a shuffled order rides on one engine's suite run.

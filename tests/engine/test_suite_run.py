@@ -10,9 +10,12 @@ report (the parts of each start add up, the floor is the service's measurement,
 Traefik's figures on every base), and the debian-slim shard carries a budget that
 must fail.
 
-Every run passes small sample counts and ``--traefik-profile=full`` (the records are
-compared run to run and every check's are judged): the suite runs three times for
-this file, the reference run included (two bases under ``-n 2``, one in the shard).
+Every run passes small sample counts. The reference run is ``--traefik-profile=full``
+(every check's records are judged there); the ``-n 2`` run (two bases) and the shard
+(one base) run the default profile, as a CI gate shards it, and must reproduce the
+reference's records of that profile: the suite runs three times for this file, the
+reference run included. What xdist and sharding change (which worker and which job
+runs a base, how records come back together) is the same for every check.
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ from typing import Any
 
 import pytest
 
-from pytest_traefik_compat.measure import startup
+from pytest_traefik_compat.measure import startup, stats
+from pytest_traefik_compat.records.profiles import in_profile
 from pytest_traefik_compat.report import load_report, merge_reports
+from pytest_traefik_compat.suite.conftest import suite_check
 from pytest_traefik_compat.suite.test_traefik import TRAEFIK_START_SAMPLES
 from tests.helpers.reference_run import BASES as DEFAULT_BASES
-from tests.helpers.reference_run import SAMPLES, ReferenceRun
+from tests.helpers.reference_run import OVERHEAD_REQUESTS, SAMPLES, ReferenceRun
 
 SUITE = ["--pyargs", "pytest_traefik_compat.suite", "-p", "no:cacheprovider"]
 CHECKS = {
@@ -56,6 +61,8 @@ CHECKS = {
     "dns",
 }
 RUN_TIMEOUT_S = 900
+# The -n 2 run and the shard: the profile a CI gate shards.
+GATE = ("--traefik-profile=default",)
 BUDGET_BASE = "debian-slim"
 
 
@@ -93,10 +100,26 @@ def serial(reference_run: ReferenceRun) -> dict[str, Any]:
     return document
 
 
-def _passed_tests(document: dict[str, Any]) -> Counter[str]:
-    """Distinct passing tests per base, from the records' test ids."""
-    tests = {(r["base"], r["test_id"]) for r in document["records"] if r["outcome"] == "passed"}
+def _in(profile: str, record: dict[str, Any]) -> bool:
+    """Does a run of ``profile`` write this record? Decided by the test that wrote it
+    (test_inprocess_start writes memory records, and is study)."""
+    test_name = record["test_id"].split("::")[-1].split("[")[0]
+    return in_profile(profile, *suite_check(test_name))
+
+
+def _passed_tests(document: dict[str, Any], profile: str = "full") -> Counter[str]:
+    """Distinct passing tests per base of ``profile``, from the records' test ids."""
+    tests = {
+        (r["base"], r["test_id"])
+        for r in document["records"]
+        if r["outcome"] == "passed" and _in(profile, r)
+    }
     return Counter(base for base, _ in tests)
+
+
+def _default_keys(document: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """The keys of the records a default-profile run writes."""
+    return {(r["base"], r["check"], r["variant"]) for r in document["records"] if _in("default", r)}
 
 
 def test_serial_run_covers_every_base_and_check(serial: dict[str, Any]) -> None:
@@ -165,7 +188,7 @@ def xdist_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict
             sys.executable,
             "-m",
             "pytest",
-            *_args(report_dir, "--traefik-images=alpine,distroless", "-n", "2"),
+            *_args(report_dir, *GATE, "--traefik-images=alpine,distroless", "-n", "2"),
         ],
         cwd=report_dir.parent,
         capture_output=True,
@@ -189,15 +212,15 @@ def test_xdist_run_matches_the_serial_records(
     xdist_run: tuple[Path, str, dict[str, int]], serial: dict[str, Any]
 ) -> None:
     report_dir, stdout, counts = xdist_run
-    per_base = _passed_tests(serial)
+    per_base = _passed_tests(serial, "default")
     assert counts.get("passed") == per_base["alpine"] + per_base["distroless"], stdout[-2000:]
     # the controller relays what each worker is doing, with elapsed time
     assert re.search(
         r"\[traefik-compat gw\d \+ *[\d.]+s\] stack ptc-\S+-gw\d-\S+ ready in ", stdout
     )
     document, _ = load_report(report_dir / "report.json")
-    expected = {k for k in _keys(serial) if k[0] in ("alpine", "distroless")}
-    assert _keys(document) == expected
+    expected = {k for k in _default_keys(serial) if k[0] in ("alpine", "distroless")}
+    assert expected and _keys(document) == expected
     workers = {r["worker"] for r in document["records"]}
     assert workers <= {"gw0", "gw1"} and len(workers) == 2
     # one worker per base: never one stack per worker and base
@@ -211,10 +234,12 @@ def test_shards_merge_into_the_combined_record_set(
     serial: dict[str, Any],
     xdist_run: tuple[Path, str, dict[str, int]],
 ) -> None:
-    per_base = _passed_tests(serial)
+    per_base = _passed_tests(serial, "default")
     first = tmp_path_factory.mktemp("shard-debian")
     # A real budget that must fail: the debian-slim service image is far above 10 MiB.
-    result = _run(pytester, first, "--traefik-images=debian-slim", "--traefik-budget=image_mb=10")
+    result = _run(
+        pytester, first, *GATE, "--traefik-images=debian-slim", "--traefik-budget=image_mb=10"
+    )
     outcomes = result.parseoutcomes()
     assert outcomes["failed"] == 1 and outcomes["passed"] == per_base[BUDGET_BASE]
     result.stdout.fnmatch_lines(
@@ -235,7 +260,7 @@ def test_shards_merge_into_the_combined_record_set(
     assert [(r["variant"], r["outcome"]) for r in budget] == [("image_mb", "failed")]
     assert budget[0]["figures"]["outcome"]["value"] == "fail"
     merged = merge_reports([first / "report.json", second / "report.json"])
-    assert {k for k in _keys(merged) if k[1] != "budget"} == _keys(serial)
+    assert {k for k in _keys(merged) if k[1] != "budget"} == _default_keys(serial)
     out = tmp_path_factory.mktemp("merged")
     done = pytester.run(
         sys.executable,
@@ -335,10 +360,26 @@ def test_floor_is_measured_exactly_like_the_service(serial: dict[str, Any]) -> N
             for d, c in zip(record["samples"]["direct"], record["samples"]["control"], strict=True)
         ]
         assert record["samples"]["direct_vs_control"] == pytest.approx(paired)
+        # Route ready after each service start, topped up to the fewest with an interval.
+        assert len(record["samples"]["route_ready"]) == max(SAMPLES, stats.MIN_N_INTERVAL)
     controls = {
         r["figures"]["control_image"]["value"] for r in _records(serial, "startup-latency").values()
     }
     assert len(controls) == 1 and "floor" in next(iter(controls)), controls
+
+
+def test_overhead_takes_the_requests_asked_with_the_percentiles_they_support(
+    serial: dict[str, Any],
+) -> None:
+    records = [r for r in serial["records"] if r["check"] == "gateway-overhead"]
+    assert {r["base"] for r in records} == set(DEFAULT_BASES), records
+    for record in records:
+        figures = record["figures"]
+        for side in ("direct", "traefik"):
+            assert figures[f"requests_{side}"]["value"] == OVERHEAD_REQUESTS
+            assert len(record["samples"][side]) == OVERHEAD_REQUESTS
+            # 80 requests support a p95, not a p99 (it would be the maximum).
+            assert f"{side}_p95" in figures and f"{side}_p99" not in figures, figures
 
 
 def test_traefik_figures_on_every_base(serial: dict[str, Any]) -> None:

@@ -40,6 +40,8 @@ from tests.helpers.secret_scan import point_of
 BASES = ("alpine", "debian-slim", "distroless")
 SAMPLES = 3  # container starts per series (in-process 3x): enough for an interval
 HANDSHAKES = 20  # the floor the TLS evidence check uses whatever is asked
+# The fewest the overhead takes (a request per worker and round); p99 not reported.
+OVERHEAD_REQUESTS = 80
 RUN_TIMEOUT_S = 1800
 
 PROBE_PLUGIN = '''
@@ -248,6 +250,7 @@ def start(project: Path) -> ReferenceRun:
                 "--traefik-profile=full",
                 f"--traefik-samples={SAMPLES}",
                 f"--traefik-handshakes={HANDSHAKES}",
+                f"--traefik-overhead-requests={OVERHEAD_REQUESTS}",
                 f"--traefik-report-dir={report_dir}",
                 f"--basetemp={basetemp}",
             ],

@@ -107,14 +107,14 @@ def test_direct_and_traefik_take_turns() -> None:
 @pytest.mark.parametrize(
     ("count", "reported"),
     [
-        (1, []),
+        (1, ["p50"]),
         (19, ["p50"]),
         (20, ["p50", "p95"]),
         (99, ["p50", "p95"]),
         (100, ["p50", "p95", "p99"]),
     ],
 )
-def test_a_percentile_is_reported_only_with_a_sample_above_it(
+def test_a_percentile_is_reported_only_where_the_count_supports_it(
     count: int, reported: list[str]
 ) -> None:
     series = overhead.Series("direct", overhead.KEEPALIVE, 1)
