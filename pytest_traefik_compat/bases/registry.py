@@ -112,7 +112,8 @@ ERROR_CLASSES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for name, pattern in (
         ("TLS error", r"x509|certificate|tls:|server gave HTTP response to HTTPS client"),
         ("auth required", r"unauthorized|authentication required|denied|no basic auth"),
-        ("not found", r"manifest unknown|not found|does not exist|name unknown|404"),
+        # 404 as a status only: a mirror's port (127.0.0.1:34049) must not match it.
+        ("not found", r"manifest unknown|not found|does not exist|name unknown|\b404\b"),
         (
             "unreachable",
             r"connection refused|no such host|i/o timeout|dial tcp|timeout|timed out|"

@@ -82,6 +82,12 @@ def test_engine_names_drop_docker_hubs_library_prefix() -> None:
             'Get "http://127.0.0.1:9/v2/": dial tcp 127.0.0.1:9: connect: connection refused',
             "unreachable",
         ),
+        (
+            'Get "http://127.0.0.1:34049/v2/": dial tcp 127.0.0.1:34049: connect: connection '
+            "refused",
+            "unreachable",
+        ),
+        ("404 Client Error: Not Found", "not found"),
         ('Head "https://r/v2/x/manifests/1": no basic auth credentials', "auth required"),
         ("unauthorized: authentication required", "auth required"),
         ('Get "https://r:5000/v2/": http: server gave HTTP response to HTTPS client', "TLS error"),
