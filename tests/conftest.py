@@ -34,7 +34,6 @@ SLOW_FIRST = (
     *REFERENCE_FILES,
     "engine/test_remote_engines.py",
     *OWN_IMAGE_FILES,
-    "engine/test_flakes.py",
     "engine/test_wheel.py",
     "engine/test_fixture_api.py",
     "engine/test_examples.py",

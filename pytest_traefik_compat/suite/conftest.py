@@ -25,16 +25,16 @@ HERE = Path(__file__).resolve().parent
 
 # The order the suite's tests run in on each base (pytest then groups the items by
 # base); a topic's tests need not be adjacent. The behaviour checks come first, the
-# figures after them, then the TLS evidence, the gateway's overhead and the second
-# gateway's routes; Traefik's own figures after all of them (its memory read after the
-# base's last traffic), and the budgets last, after every record they judge.
+# figures after them (gRPC right after the startup series), then the TLS evidence,
+# the gateway's overhead and the second gateway's routes; Traefik's own figures after
+# all of them (its memory read after the base's last traffic), and the budgets last,
+# after every record they judge.
 RUN_ORDER: tuple[str, ...] = (
     "test_image_facts",
     "test_start_matrix",
     "test_tls",
     "test_mtls",
     "test_client_identity",
-    "test_grpc",
     "test_health_metrics",
     "test_posture",
     "test_healthcheck",
@@ -44,6 +44,9 @@ RUN_ORDER: tuple[str, ...] = (
     "test_traefik_plugin",
     "test_go_plugin",
     "test_startup_latency",
+    # Right after the series that replaced the routed service: every run in this order
+    # shows gRPC is back in rotation when the latency check ends.
+    "test_grpc",
     "test_inprocess_start",
     "test_memory",
     "test_tls_evidence_refusals",

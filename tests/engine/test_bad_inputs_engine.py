@@ -31,12 +31,7 @@ from tests.helpers.bad_input_helpers import (
     run_id_of,
 )
 
-# serial: its "nothing left behind" snapshot lists the engine's images and inspects each;
-# another worker removing one in between made that a 404 (seen under make test's -n 2).
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::pytest.PytestAssertRewriteWarning"),
-    pytest.mark.serial,
-]
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestAssertRewriteWarning")
 
 RUN_TIMEOUT_S = 300
 BASE = "distroless"

@@ -10,6 +10,10 @@ report (the parts of each start add up, the floor is the service's measurement,
 Traefik's figures on every base), and the debian-slim shard carries a budget that
 must fail.
 
+The ``-n 2`` run and the shard go in the suite's own order, in which gRPC runs right
+after the startup series replaced the routed service: together they show, on every
+base, that the route is back in rotation when that check ends.
+
 Every run passes small sample counts. The reference run is ``--traefik-profile=full``
 (every check's records are judged there); the ``-n 2`` run (two bases) and the shard
 (one base) run the default profile, as a CI gate shards it, and must reproduce the
@@ -188,7 +192,7 @@ def xdist_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict
             sys.executable,
             "-m",
             "pytest",
-            *_args(report_dir, *GATE, "--traefik-images=alpine,distroless", "-n", "2"),
+            *_args(report_dir, *GATE, "--traefik-images=alpine,distroless", "-n", "2", "-v"),
         ],
         cwd=report_dir.parent,
         capture_output=True,
@@ -206,6 +210,17 @@ def xdist_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict
         if number.isdigit()
     }
     return report_dir, done.stdout, counts
+
+
+def _assert_grpc_right_after_latency(lines: list[str], bases: tuple[str, ...]) -> None:
+    """In a run in the suite's own order, gRPC passes right after the startup series
+    replaced the routed service: once seen as a 503 (``StatusCode.UNAVAILABLE``) when
+    the route was not back in rotation yet."""
+    ran = [line.split("::")[1].split()[0] for line in lines if "PASSED" in line and "::" in line]
+    for base in bases:
+        on_base = [name for name in ran if name.endswith(f"[{base}]") or f"[{base}-" in name]
+        latency = on_base.index(f"test_startup_latency[{base}]")
+        assert on_base[latency + 1] == f"test_grpc[{base}]", on_base
 
 
 def test_xdist_run_matches_the_serial_records(
@@ -226,6 +241,7 @@ def test_xdist_run_matches_the_serial_records(
     # one worker per base: never one stack per worker and base
     for base in ("alpine", "distroless"):
         assert len({r["worker"] for r in document["records"] if r["base"] == base}) == 1
+    _assert_grpc_right_after_latency(stdout.splitlines(), ("alpine", "distroless"))
 
 
 def test_shards_merge_into_the_combined_record_set(
@@ -238,7 +254,12 @@ def test_shards_merge_into_the_combined_record_set(
     first = tmp_path_factory.mktemp("shard-debian")
     # A real budget that must fail: the debian-slim service image is far above 10 MiB.
     result = _run(
-        pytester, first, *GATE, "--traefik-images=debian-slim", "--traefik-budget=image_mb=10"
+        pytester,
+        first,
+        *GATE,
+        "-v",
+        "--traefik-images=debian-slim",
+        "--traefik-budget=image_mb=10",
     )
     outcomes = result.parseoutcomes()
     assert outcomes["failed"] == 1 and outcomes["passed"] == per_base[BUDGET_BASE]
@@ -258,6 +279,7 @@ def test_shards_merge_into_the_combined_record_set(
     )
     budget = [r for r in shard["records"] if r["check"] == "budget"]
     assert [(r["variant"], r["outcome"]) for r in budget] == [("image_mb", "failed")]
+    _assert_grpc_right_after_latency(result.outlines, (BUDGET_BASE,))
     assert budget[0]["figures"]["outcome"]["value"] == "fail"
     merged = merge_reports([first / "report.json", second / "report.json"])
     assert {k for k in _keys(merged) if k[1] != "budget"} == _default_keys(serial)

@@ -80,14 +80,16 @@ def labelled_resources() -> set[Resource]:
             )
         )
 
-    for container in client.containers.list(all=True, filters=filters):
-        add("container", container.id, container.labels)
-    for network in client.networks.list(filters=filters):
-        add("network", network.id, network.attrs.get("Labels"))
-    for volume in client.volumes.list(filters=filters):
-        add("volume", volume.id, volume.attrs.get("Labels"))
-    for image in client.images.list(filters=filters):
-        add("image", image.id, image.labels)
+    # The listing calls only: the models' list() inspects every item, and one that
+    # another run removes in between (another xdist worker) would be a 404.
+    for item in client.api.containers(all=True, filters=filters):
+        add("container", item["Id"], item.get("Labels"))
+    for item in client.api.networks(filters=filters):
+        add("network", item["Id"], item.get("Labels"))
+    for item in client.api.volumes(filters=filters).get("Volumes") or []:
+        add("volume", item["Name"], item.get("Labels"))
+    for item in client.api.images(filters=filters):
+        add("image", item["Id"], item.get("Labels"))
     return found
 
 
