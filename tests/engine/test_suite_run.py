@@ -279,8 +279,8 @@ def test_shards_merge_into_the_combined_record_set(
     )
     budget = [r for r in shard["records"] if r["check"] == "budget"]
     assert [(r["variant"], r["outcome"]) for r in budget] == [("image_mb", "failed")]
-    _assert_grpc_right_after_latency(result.outlines, (BUDGET_BASE,))
     assert budget[0]["figures"]["outcome"]["value"] == "fail"
+    _assert_grpc_right_after_latency(result.outlines, (BUDGET_BASE,))
     merged = merge_reports([first / "report.json", second / "report.json"])
     assert {k for k in _keys(merged) if k[1] != "budget"} == _default_keys(serial)
     out = tmp_path_factory.mktemp("merged")
