@@ -163,8 +163,8 @@ OPTIONS: tuple[Option, ...] = (
         default=str(DEFAULT_SAMPLES),
         help=f"container starts per startup series and base, {SAMPLES_RANGE[0]}-"
         f"{SAMPLES_RANGE[1]}; in-process starts are 3x as many; route ready is timed after each "
-        "service start and Traefik starts 6 times, at least 6 each (the fewest that give a 95% "
-        "interval)",
+        "service start (at least 6 times) and Traefik starts 6 times, the fewest that give a "
+        "95% interval",
     ),
     Option(
         flag="--traefik-budget",

@@ -24,8 +24,8 @@ from pytest_traefik_compat.report.diff import Thresholds
 
 SAMPLES_RANGE = (1, 200)
 HANDSHAKES_RANGE = (1, 10_000)
-# Each of the overhead's 10 rounds gives every one of its 8 workers a request.
-OVERHEAD_REQUESTS_RANGE = (80, 10_000)
+# At least one request per worker in each of the overhead's rounds (80).
+OVERHEAD_REQUESTS_RANGE = (overhead.ROUNDS * max(overhead.CONCURRENCIES), 10_000)
 DEFAULT_SOURCE: Source = "local"
 DEFAULT_HANDSHAKES = 100
 DEFAULT_REPORT_DIR = Path("compat-report")
