@@ -174,12 +174,6 @@ def process_status(number: int) -> dict[str, str]:
     return {key: value.strip() for key, _, value in fields}
 
 
-def process_uid(number: int) -> int | None:
-    """The real uid of process ``number`` from /proc; None once it is gone."""
-    uid = process_status(number).get("Uid")
-    return int(uid.split()[0]) if uid else None
-
-
 def inspect(container: Container) -> ContainerInspectInfo:
     """The typed ``docker inspect`` of a container, fresh from the engine."""
     container.reload()

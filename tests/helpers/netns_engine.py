@@ -64,27 +64,8 @@ def _wait(predicate, timeout: float, what: str) -> None:  # type: ignore[no-unty
     raise RuntimeError(f"{what} not ready within {timeout:.0f} s")
 
 
-def _kill_tree(pid: int, timeout: float = STOP_TIMEOUT_S) -> None:
-    """SIGTERM a process we started, SIGKILL it when it lingers (bounded)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        if Path(f"/proc/{pid}/stat").exists():
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
-            if state == "Z":
-                return
-        time.sleep(0.2)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-
-
 def _kill_all(pids: list[int], timeout: float = STOP_TIMEOUT_S) -> None:
-    """SIGTERM processes we started all at once, SIGKILL those left at one deadline."""
+    """SIGTERM processes we started (all at once), SIGKILL those left at one deadline."""
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
@@ -283,13 +264,13 @@ class NetnsDockerd:
                 check=False,
             )
             if self.pid is not None:
-                _kill_tree(self.pid)
+                _kill_all([self.pid])
             if self.process is not None:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self.process.wait(timeout=5)
             # Whatever still runs in the namespace was started by this daemon.
             for pid in _run(["ip", "netns", "pids", self.name], check=False).split():
-                _kill_tree(int(pid), timeout=5)
+                _kill_all([int(pid)], timeout=5)
         if "dirs" in self.made:
             _umount_under(self.root)
             shutil.rmtree(self.root, ignore_errors=True)
@@ -532,7 +513,7 @@ class NamespaceSshd:
 
     def stop(self) -> None:
         if self.process is not None:
-            _kill_tree(self.process.pid, timeout=10)
+            _kill_all([self.process.pid], timeout=10)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=5)
         if self.made_privsep:
