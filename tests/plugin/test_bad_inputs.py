@@ -105,6 +105,11 @@ OPTION_CASES = [
         "handshakes must be between 1 and 10000, got 10001",
         id="handshakes-too-many",
     ),
+    pytest.param(
+        ["--traefik-images=alpine", "--traefik-overhead-requests=10"],
+        "overhead requests must be between 80 and 10000, got 10",
+        id="overhead-requests-too-few",
+    ),
 ]
 
 
