@@ -118,7 +118,7 @@ def test_bad_option_is_one_usage_line(
     pytester: pytest.Pytester, args: list[str], phrase: str
 ) -> None:
     # In-process: a usage error never reaches the engine, so there is nothing to
-    # start and nothing to leave behind; this keeps 14 cases under a second each.
+    # start and nothing to leave behind; this keeps each case under a second.
     pytester.makepyfile("def test_x(traefik_base): pass")
     result = pytester.runpytest(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
